@@ -1,2 +1,77 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""Spirit LM, Hub-native: configuration, language model, speech tokenizer, vocoder, processor and pipeline."""
+"""Spirit LM, Hub-native: configuration, language model, tokenizers, speech tokenizer, vocoder and pipeline.
+
+Importing this package registers ``spirit_lm`` with ``AutoConfig`` / ``AutoModelForCausalLM`` / ``AutoTokenizer``
+and the ``"spirit-lm"`` task with ``pipeline``, so saved folders load without ``trust_remote_code``.
+"""
+
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers.pipelines import PIPELINE_REGISTRY
+
+from .configuration_spirit_lm import SpiritLMConfig
+from .modeling_spirit_lm import (
+    OutputModality,
+    SpiritLMForCausalLM,
+    SpiritLMModalityLogitsProcessor,
+    SpiritLMSegment,
+    banned_token_ids,
+    split_generated_ids,
+)
+from .pipeline_spirit_lm import SpiritLMPipeline
+from .processing_spirit_lm import build_prompt, normalize_input
+from .tokenization_spirit_lm import SpiritLMTokenizer, SpiritLMTokenizerFast
+from .units import (
+    does_end_with_speech_token,
+    does_start_with_speech_token,
+    find_prompt_last_speech_start_position,
+    parse_speech_and_text,
+    string_to_units,
+    units_to_string,
+)
+
+__version__ = "0.1.0"
+
+
+def _register() -> None:
+    try:
+        AutoConfig.register("spirit_lm", SpiritLMConfig)
+    except ValueError:  # already registered
+        pass
+    try:
+        AutoModelForCausalLM.register(SpiritLMConfig, SpiritLMForCausalLM)
+    except ValueError:
+        pass
+    try:
+        AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
+    except ValueError:
+        pass
+    SpiritLMConfig.register_for_auto_class()
+    SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+    if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
+        PIPELINE_REGISTRY.register_pipeline(
+            "spirit-lm", pipeline_class=SpiritLMPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
+        )
+
+
+_register()
+
+__all__ = [
+    "SpiritLMConfig",
+    "SpiritLMForCausalLM",
+    "SpiritLMModalityLogitsProcessor",
+    "SpiritLMSegment",
+    "SpiritLMPipeline",
+    "SpiritLMTokenizer",
+    "SpiritLMTokenizerFast",
+    "OutputModality",
+    "banned_token_ids",
+    "split_generated_ids",
+    "build_prompt",
+    "normalize_input",
+    "units_to_string",
+    "string_to_units",
+    "parse_speech_and_text",
+    "does_start_with_speech_token",
+    "does_end_with_speech_token",
+    "find_prompt_last_speech_start_position",
+]

@@ -1,0 +1,107 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""The embedded default: a tiny Spirit LM that the package builds itself, deterministically, in seconds.
+
+Its weights are **random** (seeded): it exercises every piece of machinery (tokenizer with the exact layout rules,
+model, constrained generation, splitting, pipeline) but what it says means nothing. Its text tokenizer is a small
+SentencePiece BPE model trained on a built-in corpus, with the speech tokens appended as in the real 7B layout
+(``[Text]`` = text_vocab_size, ``[Speech]`` = text_vocab_size + 1, ``[Hu0]`` ... after them).
+
+```python
+from modeling_spirit.tiny import build_tiny_spirit_lm
+path = build_tiny_spirit_lm("out/tiny-spirit-lm-base")      # cached: a second call reuses the folder
+```
+"""
+
+import json
+import os
+import random
+import tempfile
+from typing import List
+
+TINY_TEXT_VOCAB_SIZE = 512
+_BUILD_VERSION = 1
+
+_SUBJECTS = ["the cat", "a small robot", "my friend", "the old man", "robin", "the blue bird", "a child", "the teacher"]
+_VERBS = ["sees", "likes", "finds", "paints", "counts", "opens", "follows", "carries", "hears", "builds"]
+_OBJECTS = ["the red box", "three apples", "a green door", "the river", "two stones", "a yellow kite", "the map",
+            "seven birds", "a wooden chair", "the bright moon"]
+_PLACES = ["in the garden", "near the house", "at night", "by the lake", "on the hill", "under the tree",
+           "in the morning", "behind the wall"]
+_COMMANDS = ["turn on the light", "open the window", "play some music", "stop the timer", "show me the map",
+             "call my friend", "close the door", "count to ten"]
+
+
+def tiny_corpus(n: int = 600, seed: int = 0) -> List[str]:
+    """A small, deterministic English corpus (simple descriptions, commands and numbers)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            s = f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} {rng.choice(_PLACES)}."
+        elif kind == 1:
+            s = f"Please {rng.choice(_COMMANDS)}, then {rng.choice(_COMMANDS)}."
+        else:
+            s = f"There are {rng.randint(0, 999)} {rng.choice(['apples', 'birds', 'stones', 'boxes'])} " \
+                f"{rng.choice(_PLACES)}, said {rng.choice(_SUBJECTS)}."
+        out.append(s[0].upper() + s[1:])
+    return out
+
+
+def tiny_config_kwargs(variant: str = "base") -> dict:
+    """Model sizes of the tiny default (hidden 64, 2 layers, 4 heads)."""
+    return dict(
+        variant=variant,
+        text_vocab_size=TINY_TEXT_VOCAB_SIZE,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+    )
+
+
+def build_tiny_tokenizer(config, output_dir: str, seed: int = 0):
+    """Train the tiny SentencePiece text model and write a Spirit LM tokenizer for ``config`` into ``output_dir``."""
+    from .tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text_model = train_text_sentencepiece(
+            tiny_corpus(seed=seed), config.text_vocab_size, os.path.join(tmp, "text")
+        )
+        return write_spirit_tokenizer(text_model, config, output_dir)
+
+
+def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, force: bool = False) -> str:
+    """Build (or reuse) the tiny random Spirit LM folder at ``output_dir`` and return its path.
+
+    The folder is a complete Hub-style model folder (config, safetensors weights, tokenizer, remote code), loadable
+    with ``pipeline("spirit-lm", model=output_dir)`` (after ``import modeling_spirit``) or with
+    ``trust_remote_code=True``.
+    """
+    import torch
+
+    from .configuration_spirit_lm import SpiritLMConfig
+    from .modeling_spirit_lm import SpiritLMForCausalLM
+
+    stamp_path = os.path.join(output_dir, "tiny_build.json")
+    stamp = {"version": _BUILD_VERSION, "variant": variant, "seed": seed}
+    if not force and os.path.isfile(stamp_path):
+        with open(stamp_path) as f:
+            if json.load(f) == stamp:
+                return output_dir
+    os.makedirs(output_dir, exist_ok=True)
+    config = SpiritLMConfig(**tiny_config_kwargs(variant))
+    build_tiny_tokenizer(config, output_dir, seed=seed)
+    torch.manual_seed(seed)
+    model = SpiritLMForCausalLM(config).eval()
+    model.generation_config.max_new_tokens = 32
+    model.save_pretrained(output_dir)
+    with open(stamp_path, "w") as f:
+        json.dump(stamp, f)
+    return output_dir
+
+
+__all__ = ["build_tiny_spirit_lm", "build_tiny_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
