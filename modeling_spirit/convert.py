@@ -21,7 +21,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -196,8 +195,6 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     config.register_for_auto_class()
     model.save_pretrained(str(output_dir))
     convert_tokenizer(lm_dir, config, output_dir)
-    # The tokenizer module ships with the folder so AutoTokenizer works as remote code.
-    shutil.copy(Path(__file__).with_name("tokenization_spirit_lm.py"), output_dir / "tokenization_spirit_lm.py")
     return output_dir
 
 

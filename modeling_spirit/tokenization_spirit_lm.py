@@ -411,7 +411,8 @@ def write_spirit_tokenizer(
 
 
 def _write_tokenizer_auto_map(output_dir: str) -> None:
-    """Point ``AutoTokenizer`` at these classes (remote code) in ``tokenizer_config.json``."""
+    """Point ``AutoTokenizer`` at these classes (remote code) and copy this module next to them."""
+    copyfile(os.path.abspath(__file__), os.path.join(output_dir, os.path.basename(__file__)))
     path = os.path.join(output_dir, "tokenizer_config.json")
     with open(path) as f:
         cfg = json.load(f)

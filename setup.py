@@ -1,0 +1,48 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+version = next(
+    line.split('"')[1] for line in (ROOT / "modeling_spirit" / "__init__.py").read_text().splitlines()
+    if line.startswith("__version__")
+)
+
+core = [
+    "torch==2.14.1",
+    "torchaudio==2.11.0",
+    "torchcodec==0.17.0",
+    "transformers>=5.0",
+    "huggingface_hub>=1.0",
+    "tokenizers",
+    "safetensors",
+    "sentencepiece",
+    "protobuf",
+    "numpy",
+    "soundfile",
+    "tqdm",
+]
+extras = {
+    "expressive": ["torchfcpe==0.0.4"],
+    "train": ["trl", "accelerate", "datasets", "peft"],
+    "eval": ["evaluate", "jiwer", "datasets"],
+    "dev": ["pytest", "pytest-timeout", "hypothesis"],
+}
+extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
+
+setup(
+    name="spirit-lm-hub",
+    version=version,
+    description="Spirit LM (interleaved text and speech language model), Hub-native: transformers models, "
+    "speech tokenizer, vocoder, pipeline, converter and training recipes.",
+    long_description=(ROOT / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0 (code); converted weights keep Meta's FAIR Noncommercial Research License",
+    packages=find_packages(include=["modeling_spirit", "processing", "hub_cards", "recipes*"]),
+    package_data={"hub_cards": ["*.md"]},
+    python_requires=">=3.10",
+    install_requires=core,
+    extras_require=extras,
+    classifiers=["License :: OSI Approved :: Apache Software License", "Programming Language :: Python :: 3"],
+)
