@@ -19,7 +19,7 @@ import tempfile
 from typing import List
 
 TINY_TEXT_VOCAB_SIZE = 512
-_BUILD_VERSION = 1
+_BUILD_VERSION = 2
 
 _SUBJECTS = ["the cat", "a small robot", "my friend", "the old man", "robin", "the blue bird", "a child", "the teacher"]
 _VERBS = ["sees", "likes", "finds", "paints", "counts", "opens", "follows", "carries", "hears", "builds"]
@@ -63,6 +63,56 @@ def tiny_config_kwargs(variant: str = "base") -> dict:
     )
 
 
+TINY_SPEAKERS = ("tiny-speaker-0", "tiny-speaker-1", "tiny-speaker-2", "tiny-speaker-3")
+TINY_STYLES = ("read", "whisper", "happy", "sad", "angry", "laughing", "fast", "slow", "default")
+
+
+def tiny_vocoder_config_kwargs(variant: str = "base") -> dict:
+    """A small unit HiFi-GAN with the real upsampling (×640 → 16 kHz at 25 Hz units) and four speakers."""
+    emb = 16
+    kwargs = dict(
+        upsample_rates=[5, 4, 4, 2, 2, 2],
+        upsample_kernel_sizes=[11, 8, 8, 4, 4, 4],
+        upsample_initial_channel=64,
+        resblock_kernel_sizes=[3, 7, 11],
+        resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        num_embeddings=501,
+        embedding_dim=emb,
+        multispkr=True,
+        num_speakers=len(TINY_SPEAKERS),
+        speakers=list(TINY_SPEAKERS),
+        code_hop_size=640,
+        initializer_range=0.15,  # random weights that give audible noise (peak ~0.3), not silence or clipping
+        dur_predictor_params={"encoder_embed_dim": emb, "var_pred_hidden_dim": emb, "var_pred_kernel_size": 3,
+                              "var_pred_dropout": 0.5},
+    )
+    if variant == "base":
+        kwargs.update(multistyle=True, num_styles=len(TINY_STYLES), styles=list(TINY_STYLES), model_in_dim=3 * emb)
+    else:
+        kwargs.update(num_f0_tokens=64, f0_hop_size=1280, num_style_tokens=100, style_hop_size=16000,
+                      model_in_dim=4 * emb)
+    return kwargs
+
+
+def build_tiny_vocoder(output_dir: str, variant: str = "base", seed: int = 0):
+    """A randomly initialised tiny vocoder (durations kept near 3 frames per unit) saved at ``output_dir``."""
+    import math
+
+    import torch
+
+    from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
+    from .modeling_spirit_hifigan import SpiritLMHifiGan
+
+    torch.manual_seed(seed)
+    vocoder = SpiritLMHifiGan(SpiritLMHifiGanConfig(**tiny_vocoder_config_kwargs(variant))).eval()
+    with torch.no_grad():
+        proj = vocoder.duration_predictor.proj
+        proj.weight.mul_(0.01)
+        proj.bias.fill_(math.log(3.0))
+    vocoder.save_pretrained(output_dir)
+    return vocoder
+
+
 def build_tiny_tokenizer(config, output_dir: str, seed: int = 0):
     """Train the tiny SentencePiece text model and write a Spirit LM tokenizer for ``config`` into ``output_dir``."""
     from .tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
@@ -99,6 +149,7 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     model = SpiritLMForCausalLM(config).eval()
     model.generation_config.max_new_tokens = 32
     model.save_pretrained(output_dir)
+    build_tiny_vocoder(os.path.join(output_dir, "vocoder"), variant, seed=seed)
     with open(stamp_path, "w") as f:
         json.dump(stamp, f)
     return output_dir
