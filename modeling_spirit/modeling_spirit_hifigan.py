@@ -16,11 +16,13 @@ uses slope 0.01, durations are ``clamp(round(exp(log_d) - 1), min=1)``.
 
 Beyond the original: exact batching of sequences of different lengths (padding never reaches a valid sample: every
 convolution output is re-zeroed beyond each item's length, so every convolution sees the same zero padding as in an
-unbatched run), chunked streaming with receptive-field overlap, and an opt-in bfloat16 path.
+unbatched run), chunked streaming with receptive-field overlap, and an opt-in bfloat16 path (cached bf16 copy of
+the weights).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass
@@ -556,10 +558,23 @@ class SpiritLMHifiGan(PreTrainedModel):
 
     # ------------------------------------------------------------------------------------------------ numpy API
 
-    def _autocast(self, dtype: Optional[torch.dtype]):
-        if dtype is None or dtype == torch.float32:
-            return torch.autocast(self.device.type, enabled=False)
-        return torch.autocast(self.device.type, dtype=dtype)
+    def _generator_for(self, dtype: Optional[torch.dtype]) -> "SpiritLMHifiGan":
+        """``self`` for the exact path; for ``dtype=torch.bfloat16`` / ``float16`` a cached copy of the model in that
+        dtype (rebuilt whenever a parameter is replaced, moved or updated in place)."""
+        if dtype is None or dtype == self.dtype:
+            return self
+        if dtype not in (torch.bfloat16, torch.float16, torch.float32):
+            raise ValueError(f"`dtype` must be None, torch.float32, torch.bfloat16 or torch.float16; got {dtype}.")
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.parameters()))
+        cache = self.__dict__.pop("_low_precision_cache", None)
+        if cache is None or cache[0] != key:
+            cache = (key, copy.deepcopy(self).to(dtype).eval())
+        self.__dict__["_low_precision_cache"] = cache
+        return cache[1]
+
+    def _run_generator(self, feats: torch.Tensor, lengths: Optional[torch.Tensor], dtype) -> torch.Tensor:
+        gen = self._generator_for(dtype)
+        return gen.generate_waveform(feats.to(gen.dtype), lengths).float()
 
     @torch.no_grad()
     def _vocode_items(
@@ -597,9 +612,8 @@ class SpiritLMHifiGan(PreTrainedModel):
         speaker_ids = None if spk is None else torch.tensor([items[i][2] for i in live], device=dev)
         style_ids = None if sty is None else torch.tensor([items[i][3] for i in live], device=dev)
         feats = self.embed_frames(pad("hubert"), pad("pitch"), pad("style"), speaker_ids, style_ids)
-        with self._autocast(dtype):
-            wav = self.generate_waveform(feats, lengths if len(live) > 1 else None)  # (B, S)
-        wav = wav.float().cpu().numpy()
+        wav = self._run_generator(feats, lengths if len(live) > 1 else None, dtype)  # (B, S)
+        wav = wav.cpu().numpy()
         for row, i in enumerate(live):
             out[i] = np.ascontiguousarray(wav[row, : int(lengths[row]) * self.hop_length])
         return out
@@ -626,8 +640,9 @@ class SpiritLMHifiGan(PreTrainedModel):
             dur_pred (`bool`, defaults to `True`): predict durations (the input is taken as deduplicated). Forced to
                 `False`, as in the original, when a pitch stream's length differs from hubert's. Note that, as in
                 the original, a raw base units dict decoded with `dur_pred=True` is stretched (pass `False`).
-            dtype (`torch.dtype`, *optional*): `torch.bfloat16` runs the generator under autocast (faster, less
-                exact); durations are always predicted in float32.
+            dtype (`torch.dtype`, *optional*): `torch.bfloat16` (or `float16`) runs the generator on a cached copy
+                of the weights in that dtype (opt-in: faster on CPUs/GPUs with bf16 units, not exact); durations
+                and embeddings are always computed in the model's dtype.
 
         Returns:
             `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty
@@ -783,9 +798,8 @@ class SpiritLMHifiGan(PreTrainedModel):
             pitch = fs["pitch"][None] if "pitch" in fs else None  # (1, T)
             style = fs["style"][None] if "style" in fs else None  # (1, T)
             feats = self.embed_frames(fs["hubert"][None], pitch, style, speaker_ids, style_ids)
-            with self._autocast(dtype):
-                wav = self.generate_waveform(feats)[0]
-            return wav[(a - ws) * hop : (b - ws) * hop].float().cpu().numpy()
+            wav = self._run_generator(feats, None, dtype)[0]  # (S,)
+            return wav[(a - ws) * hop : (b - ws) * hop].cpu().numpy()
 
         def add_piece(piece: Any) -> None:
             if isinstance(piece, (int, np.integer)) and not isinstance(piece, bool):
@@ -858,9 +872,10 @@ class SpiritLMHifiGan(PreTrainedModel):
                 finalize_units(ended)
             total = final_frames(ended)
             target = total if ended else total - R
-            # Emit once at least `chunk_units` new frames are final (everything at the end), so that unit-by-unit
-            # arrival does not pay the receptive-field overlap for every single unit.
-            if target > emitted and (ended or target - emitted >= chunk_units):
+            # The first chunk goes out as soon as any frame is final (latency); later ones once at least
+            # `chunk_units` new frames are final (everything at the end), so that unit-by-unit arrival does not
+            # pay the receptive-field overlap for every single unit.
+            if target > emitted and (ended or emitted == 0 or target - emitted >= chunk_units):
                 chunk = synth(emitted, target, total)
                 emitted = target
                 if chunk.size:

@@ -128,7 +128,7 @@ def hifigan_standin_state_dict(cfg: Dict, seed: int = 0) -> Dict[str, torch.Tens
                 wn_conv(f"resblocks.{n}.convs2.{j}", c_out, c_out, rk, gain=0.5)
             n += 1
     c_last = C0 // 2 ** len(cfg["upsample_rates"])
-    wn_conv("conv_post", 1, c_last, 7, gain=0.5)
+    wn_conv("conv_post", 1, c_last, 7, gain=4.0)
     return sd
 
 

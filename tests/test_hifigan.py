@@ -528,3 +528,18 @@ def test_converter_fails_loudly(ckpt_root, tmp_path):
         load_original_hifigan(bad)
     with pytest.raises(ValueError, match="Unknown vocoder variant"):
         convert_hifigan(tmp_path, "large", tmp_path / "out")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["base", "expressive"])
+def test_full_size_matches_reference(variant, tmp_path):
+    build_hifigan_standin(tmp_path / "ckpt", variant, tiny=False, seed=2)
+    convert_hifigan(tmp_path / "ckpt", variant, tmp_path / "out")
+    model = SpiritLMHifiGan.from_pretrained(tmp_path / "out")
+    sub = "hifigan_spiritlm_base" if variant == "base" else "hifigan_spiritlm_expressive_w2v2"
+    ref = RefVocoder(tmp_path / "ckpt" / "speech_tokenizer" / sub)
+    raw = _raw_units(30, 6, variant == "expressive")
+    string = units_to_string(raw)
+    _assert_close(model.decode(string, speaker_id=3), ref.decode(string, speaker_id=3))
+    _assert_close(model.decode(raw, dur_pred=False), ref.decode(raw, dur_pred=False))
+    _assert_close(np.concatenate(list(model.decode_stream(string, chunk_units=10))), model.decode(string))

@@ -1,0 +1,148 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Vocoder benchmark: real-time factor, achieved GFLOP/s vs the machine's fp32 matmul peak, batching, streaming
+latency and the opt-in bfloat16 path, on a full-size stand-in (upsample_initial_channel 512, HiFi-GAN V1 kernels).
+
+    .venv/bin/python benchmarks/bench_hifigan.py [--seconds 10] [--batch 4] [--repeats 2] [--threads N]
+
+Everything is measured in this process, on this machine (the peak too), so the ratios are comparable.
+Targets: exact path >= 70% of measured matmul peak; first streamed chunk <= 20% of full-decode time; bf16 >= 1.6x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from modeling_spirit.convert_hifigan import convert_hifigan  # noqa: E402
+from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan  # noqa: E402
+from standin_hifigan import build_hifigan_standin  # noqa: E402
+
+
+def best_time(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def matmul_peak_gflops(n=2048, repeats=5):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    t = best_time(lambda: torch.mm(a, b), repeats)
+    return 2 * n**3 / t / 1e9
+
+
+def count_generator_flops(model: SpiritLMHifiGan, frames: int) -> float:
+    """Multiply-adds x 2 of every convolution of the generator for ``frames`` input frames (hooks on one run)."""
+    total = [0.0]
+
+    def hook(mod, inp, out):
+        if isinstance(mod, nn.ConvTranspose1d):
+            c_in, c_out, k = mod.weight.shape
+            total[0] += 2.0 * c_in * c_out * k * inp[0].shape[-1]
+        else:
+            c_out, c_in, k = mod.weight.shape
+            total[0] += 2.0 * c_in * c_out * k * out.shape[-1]
+
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
+    hooks = [h for h in hooks]
+    with torch.no_grad():
+        feats = model.embed_frames(torch.zeros(1, frames, dtype=torch.long))
+        # exclude the duration predictor (not run here)
+        model.generate_waveform(feats)
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu capability "
+          f"{torch.backends.cpu.get_cpu_capability()}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_hifigan_standin(tmp, "base", tiny=False, seed=0)
+        convert_hifigan(tmp, "base", Path(tmp) / "out")
+        model = SpiritLMHifiGan.from_pretrained(Path(tmp) / "out").eval()
+    cfg = model.config
+    n_params = sum(p.numel() for p in model.parameters())
+    frames = int(round(args.seconds * cfg.sampling_rate / cfg.hop_length))
+    audio_s = frames * cfg.hop_length / cfg.sampling_rate
+    rng = np.random.default_rng(0)
+    units = {"hubert": rng.integers(0, 500, size=frames).tolist()}
+    print(f"model: {n_params / 1e6:.1f} M params, upsample_initial_channel {cfg.upsample_initial_channel}; "
+          f"input: {frames} units = {audio_s:.1f} s of audio (dur_pred=False, exact length)")
+
+    peak = matmul_peak_gflops()
+    flops = count_generator_flops(model, frames)
+    print(f"fp32 matmul peak (2048^3, measured now): {peak:.1f} GFLOP/s; generator work: {flops / 1e9:.1f} GFLOP")
+
+    # 1. exact path, one item
+    t_full = best_time(lambda: model.decode(units, dur_pred=False), args.repeats)
+    print(f"[exact fp32] decode {audio_s:.0f} s: {t_full:.3f} s  RTF {t_full / audio_s:.3f}  "
+          f"{flops / t_full / 1e9:.1f} GFLOP/s = {100 * flops / t_full / 1e9 / peak:.0f}% of matmul peak")
+
+    # 2. batch of items with different lengths vs one at a time
+    lens = [frames - i * frames // (2 * args.batch) for i in range(args.batch)]
+    items = [{"hubert": rng.integers(0, 500, size=n).tolist()} for n in lens]
+    total_audio = sum(lens) * cfg.hop_length / cfg.sampling_rate
+    t_seq = best_time(lambda: [model.decode(u, dur_pred=False) for u in items], 1)
+    t_bat = best_time(lambda: model.decode_batch(items, dur_pred=False), 1)
+    wav_seq = [model.decode(u, dur_pred=False) for u in items]
+    wav_bat = model.decode_batch(items, dur_pred=False)
+    berr = max(float(np.abs(a - b).max() / np.abs(a).max()) for a, b in zip(wav_seq, wav_bat))
+    print(f"[batch] {args.batch} items ({total_audio:.1f} s audio, lengths {lens}): one at a time {t_seq:.3f} s "
+          f"(RTF {t_seq / total_audio:.3f}), batched {t_bat:.3f} s (RTF {t_bat / total_audio:.3f}), "
+          f"speed-up {t_seq / t_bat:.2f}x, max diff {berr:.1e} of peak")
+
+    # 3. streaming: time to first chunk vs full decode (string-like deduplicated input with duration prediction)
+    n_units = frames // 2
+    dedup = {"hubert": rng.integers(0, 500, size=n_units).tolist()}
+    t_full_dp = best_time(lambda: model.decode(dedup), args.repeats)
+
+    def first_chunk():
+        gen = model.decode_stream(dedup, chunk_units=25)
+        chunk = next(gen)
+        gen.close()
+        return chunk
+
+    t_first = best_time(first_chunk, args.repeats)
+    full = model.decode(dedup)
+    streamed = np.concatenate(list(model.decode_stream(dedup, chunk_units=25)))
+    serr = float(np.abs(full - streamed).max() / np.abs(full).max())
+    print(f"[stream] {n_units} deduplicated units -> {full.size / cfg.sampling_rate:.1f} s: full decode "
+          f"{t_full_dp:.3f} s, first chunk ({first_chunk().size / cfg.sampling_rate:.2f} s of audio) after "
+          f"{t_first:.3f} s = {100 * t_first / t_full_dp:.0f}% of full; concatenation max diff {serr:.1e} of peak")
+
+    # 4. bf16 opt-in path
+    t_bf16 = best_time(lambda: model.decode(units, dur_pred=False, dtype=torch.bfloat16), args.repeats)
+    exact = model.decode(units, dur_pred=False)
+    fast = model.decode(units, dur_pred=False, dtype=torch.bfloat16)
+    err = np.abs(exact - fast)
+    snr = 10 * np.log10(np.sum(exact**2) / max(np.sum(err**2), 1e-30))
+    print(f"[bf16 autocast] decode {audio_s:.0f} s: {t_bf16:.3f} s, speed-up {t_full / t_bf16:.2f}x vs exact; "
+          f"waveform error max {err.max() / np.abs(exact).max():.2e} of peak, SNR {snr:.1f} dB")
+
+
+if __name__ == "__main__":
+    main()
