@@ -65,9 +65,61 @@ def test_bad_inputs(pipe):
         pipe([("image", "x.png")])
     with pytest.raises(ValueError, match="needs the speech tokenizer"):
         pipe(np.zeros(16000, dtype=np.float32), output_modality="text")
-    with pytest.raises(ValueError, match="needs the vocoder"):
-        pipe("hi", output_modality="speech", max_new_tokens=4)
     with pytest.raises(ValueError, match="context is 2048 tokens"):
         pipe("word " * 3000, output_modality="text")
     with pytest.raises(TypeError, match="Unsupported input"):
         pipe(12345)
+
+
+def test_speech_output_needs_vocoder(tmp_path):
+    import shutil
+
+    path = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="base")
+    shutil.rmtree(tmp_path / "tiny" / "vocoder")
+    no_voc = pipeline("spirit-lm", model=path)
+    with pytest.raises(ValueError, match="needs the vocoder"):
+        no_voc("hi", output_modality="speech", max_new_tokens=4)
+
+
+def test_text_to_speech(pipe):
+    out = pipe("The cat sees", output_modality="speech", max_new_tokens=30, do_sample=True, seed=0)
+    assert len(out) == 1 and out[0]["type"] == "speech" and out[0]["sampling_rate"] == 16000
+    audio, units = out[0]["audio"], out[0]["units"]
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    n_hu = units.count("[Hu")
+    assert n_hu > 0 and audio.shape[0] % 640 == 0 and audio.shape[0] >= 640 * n_hu  # >= 1 frame per unit
+    # same seed, same audio; another speaker, other audio
+    again = pipe("The cat sees", output_modality="speech", max_new_tokens=30, do_sample=True, seed=0)
+    assert np.array_equal(again[0]["audio"], audio)
+    other = pipe("The cat sees", output_modality="speech", max_new_tokens=30, do_sample=True, seed=0, speaker_id=0)
+    assert other[0]["units"] == units and not np.array_equal(other[0]["audio"], audio)
+    with pytest.raises(ValueError, match="speaker"):
+        pipe("The cat sees", output_modality="speech", max_new_tokens=5, speaker_id=99)
+
+
+def test_speech_equals_vocoder_decode(pipe):
+    out = pipe("Please", output_modality="speech", max_new_tokens=20, do_sample=False, speaker_id=1)
+    ref = pipe.vocoder.decode(out[0]["units"], speaker_id=1)
+    assert np.array_equal(out[0]["audio"], ref)
+
+
+def test_no_speech_units_gives_documented_empty_audio(pipe):
+    # Force EOS immediately: a speech request that yields no unit -> an empty waveform, no crash.
+    out = pipe("hi", output_modality="speech", max_new_tokens=3, min_new_tokens=0,
+               suppress_tokens=pipe.model.config.speech_unit_ids())
+    assert out[0]["type"] == "speech" and out[0]["audio"].shape == (0,) and out[0]["units"] == ""
+
+
+def test_arbitrary_continuation_of_prompt_speech(pipe):
+    """A prompt ending with speech continued by speech: decoded with the prompt's units, new part cut (spec §1.5)."""
+    from modeling_spirit.modeling_spirit_lm import continued_speech_start
+
+    prompt_units = "".join(f"[Hu{u}]" for u in (5, 9, 12, 40, 41))
+    segs, prompt = pipe(None, prompt="[Text]hi[Speech]" + prompt_units, output_modality="arbitrary",
+                        max_new_tokens=40, do_sample=False, suppress_tokens=list(range(0, 512)) + [2],
+                        return_prompt=True)
+    assert segs and segs[0]["type"] == "speech"
+    full = pipe.vocoder.decode(prompt_units + segs[0]["units"], speaker_id=2)
+    n_total = (prompt_units + segs[0]["units"]).count("[Hu")
+    start = continued_speech_start(len(full), 5, n_total)
+    assert start is not None and np.array_equal(segs[0]["audio"], full[start:])
