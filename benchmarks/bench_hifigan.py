@@ -140,7 +140,7 @@ def main():
     fast = model.decode(units, dur_pred=False, dtype=torch.bfloat16)
     err = np.abs(exact - fast)
     snr = 10 * np.log10(np.sum(exact**2) / max(np.sum(err**2), 1e-30))
-    print(f"[bf16 autocast] decode {audio_s:.0f} s: {t_bf16:.3f} s, speed-up {t_full / t_bf16:.2f}x vs exact; "
+    print(f"[bf16, cached bf16 weights] decode {audio_s:.0f} s: {t_bf16:.3f} s, speed-up {t_full / t_bf16:.2f}x vs exact; "
           f"waveform error max {err.max() / np.abs(exact).max():.2e} of peak, SNR {snr:.1f} dB")
 
 

@@ -714,8 +714,9 @@ class SpiritLMHifiGan(PreTrainedModel):
                 HuBERT units), or an iterable of pieces as they arrive: an `int` (one HuBERT unit), a list of
                 HuBERT units, or a dict ``{"hubert": [...], "pitch": [...]?, "style": [...]?}`` of stream pieces
                 (hubert-aligned with ``dur_pred=True``; raw 12.5 Hz / 1 Hz streams with ``dur_pred=False``).
-            chunk_units (`int`, defaults to 25): HuBERT units consumed per step for complete inputs (25 = 1 s),
-                and the minimum number of new final frames before a chunk is synthesised (except at the end).
+            chunk_units (`int`, defaults to 25): minimum number of new 25 Hz frames per yielded chunk (25 = 1 s),
+                except for the first chunk (``min(chunk_units, 5)`` frames, for latency) and the last one. Complete
+                inputs are consumed ``min(chunk_units, 4)`` units at a time.
             speaker_id, style_id, dur_pred, dtype: as in [`decode`]. For complete inputs the pitch-length rule
                 forces ``dur_pred=False`` as in [`decode`]; for an iterable of pieces ``dur_pred`` is used as given.
 
@@ -733,7 +734,8 @@ class SpiritLMHifiGan(PreTrainedModel):
         if complete:
             streams = self._normalize_units(units)
             _, dur_pred = self._align_streams(streams, dur_pred)  # validation + the original's dur_pred rule
-            pieces = self._split_pieces(streams, chunk_units, dur_pred)
+            # Consume a few units at a time so that a chunk is synthesised as soon as its context is final.
+            pieces = self._split_pieces(streams, min(chunk_units, 4), dur_pred)
         else:
             pieces = units
             if dur_pred and self.duration_predictor is None:
@@ -872,10 +874,11 @@ class SpiritLMHifiGan(PreTrainedModel):
                 finalize_units(ended)
             total = final_frames(ended)
             target = total if ended else total - R
-            # The first chunk goes out as soon as any frame is final (latency); later ones once at least
+            # The first chunk goes out once min(chunk_units, 5) frames are final (latency); later ones once at least
             # `chunk_units` new frames are final (everything at the end), so that unit-by-unit arrival does not
             # pay the receptive-field overlap for every single unit.
-            if target > emitted and (ended or emitted == 0 or target - emitted >= chunk_units):
+            min_new = min(chunk_units, 5) if emitted == 0 else chunk_units
+            if target > emitted and (ended or target - emitted >= min_new):
                 chunk = synth(emitted, target, total)
                 emitted = target
                 if chunk.size:
