@@ -154,30 +154,22 @@ def test_decode_text_keeps_leading_space_and_strip(tiny_base):
 
 # --- remote code round trip, in a fresh process without the package ----------------------------------------------
 def test_remote_code_round_trip(tiny_expressive, tmp_path):
-    script = textwrap.dedent(f"""
-        import json, sys, torch
-        assert not any(p.endswith('main') and 'modeling_spirit' in str(p) for p in sys.path)
-        try:
-            import modeling_spirit  # noqa
-            raise SystemExit('package importable: test is invalid')
-        except ImportError:
-            pass
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-        path = {str(tiny_expressive)!r}
-        cfg = AutoConfig.from_pretrained(path, trust_remote_code=True)
-        model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)
-        tok = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
-        ids = tok('[Text]The cat', return_tensors='pt')
-        out = model.generate(**ids, max_new_tokens=6, do_sample=False, output_modality='speech', pad_token_id=2)
-        new = out[0, ids['input_ids'].shape[1]:].tolist()
-        print(json.dumps({{'cls': type(model).__name__, 'cfg': type(cfg).__name__, 'tok': type(tok).__name__,
-                          'vocab': cfg.vocab_size, 'style_offset': cfg.style_offset, 'new': new}}))
-    """)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["HF_HOME"] = str(tmp_path / "hf")
-    env["HF_HUB_OFFLINE"] = "1"
-    res = subprocess.run([sys.executable, "-c", script], cwd=str(tmp_path), env=env, capture_output=True, text=True,
-                         timeout=300)
+    from remote_code import run_without_package
+
+    script = f"""
+import json, torch
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+path = {str(tiny_expressive)!r}
+cfg = AutoConfig.from_pretrained(path, trust_remote_code=True)
+model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)
+tok = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
+ids = tok('[Text]The cat', return_tensors='pt')
+out = model.generate(**ids, max_new_tokens=6, do_sample=False, output_modality='speech', pad_token_id=2)
+new = out[0, ids['input_ids'].shape[1]:].tolist()
+print(json.dumps({{'cls': type(model).__name__, 'cfg': type(cfg).__name__, 'tok': type(tok).__name__,
+                  'vocab': cfg.vocab_size, 'style_offset': cfg.style_offset, 'new': new}}))
+"""
+    res = run_without_package(script, tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["cls"] == "SpiritLMForCausalLM" and out["cfg"] == "SpiritLMConfig"
