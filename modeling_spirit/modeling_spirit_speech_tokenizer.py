@@ -508,13 +508,17 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
     def _groups(self, chunks: List[torch.Tensor]) -> List[List[int]]:
         """Indices of chunks grouped (longest first) so that each padded group stays under ``batch_max_samples``."""
         order = sorted(range(len(chunks)), key=lambda i: -chunks[i].shape[0])
-        groups, cur = [], []
+        groups, cur, real = [], [], 0
         for i in order:
-            longest = chunks[cur[0]].shape[0] if cur else chunks[i].shape[0]
-            if cur and longest * (len(cur) + 1) > self.config.batch_max_samples:
+            n = chunks[i].shape[0]
+            longest = chunks[cur[0]].shape[0] if cur else n
+            padded = longest * (len(cur) + 1)
+            # New group when over the memory budget or when padding would waste > 25% of the conv work.
+            if cur and (padded > self.config.batch_max_samples or padded > 1.25 * (real + n)):
                 groups.append(cur)
-                cur = []
+                cur, real = [], 0
             cur.append(i)
+            real += n
         if cur:
             groups.append(cur)
         return groups
