@@ -277,6 +277,11 @@ def test_remote_code_fresh_process(expressive_setup, tmp_path):
     script = textwrap.dedent(
         f"""
         import json, sys, numpy as np
+        class _Block:  # the package may be pip-installed (editable) in CI: make it unimportable here
+            def find_spec(self, name, path=None, target=None):
+                if name == 'modeling_spirit' or name.startswith('modeling_spirit.'):
+                    raise ImportError('blocked: ' + name)
+        sys.meta_path.insert(0, _Block())
         try:
             import modeling_spirit
             raise SystemExit('the package must not be importable here')
