@@ -22,9 +22,12 @@ core = [
     "numpy",
     "soundfile",
     "tqdm",
+    "pyyaml",
 ]
 extras = {
     "expressive": ["torchfcpe==0.0.4"],
+    "audio": ["torchaudio==2.11.0", "torchcodec==0.17.0", "soundfile"],
+    "convert": ["pyyaml"],
     "train": ["trl", "accelerate", "datasets", "peft"],
     "eval": ["evaluate", "jiwer", "datasets"],
     "dev": ["pytest", "pytest-timeout", "hypothesis"],

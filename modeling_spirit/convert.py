@@ -11,7 +11,8 @@ python -m modeling_spirit.convert --checkpoints-dir CKPT --variant {base,express
     speech_tokenizer/hubert_25hz/..., vqvae_f0_quantizer/..., style_encoder_w2v2/...,
     speech_tokenizer/hifigan_spiritlm_base/... or hifigan_spiritlm_expressive_w2v2/...
 
-The language model part writes ``OUT/{config.json, model*.safetensors, generation_config.json, tokenizer.model,
+The speech tokenizer goes to ``OUT/speech_tokenizer/`` and the vocoder to ``OUT/vocoder/`` (see
+:mod:`.convert_speech_tokenizer` and :mod:`.convert_hifigan`). The language model part writes ``OUT/{config.json, model*.safetensors, generation_config.json, tokenizer.model,
 tokenizer.json, tokenizer_config.json, *.py}``. Every original key must be consumed and every parameter filled: a
 missing or unexpected key is an error (the original would silently keep random weights). Pickles are read with
 ``torch.load(..., weights_only=True)``; nothing pickled is written.
@@ -198,6 +199,21 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     return output_dir
 
 
+def convert_all(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None) -> Path:
+    """Language model into ``output_dir``, speech tokenizer into ``output_dir/speech_tokenizer``, vocoder into
+    ``output_dir/vocoder``."""
+    from .convert_hifigan import convert_hifigan
+    from .convert_speech_tokenizer import convert_speech_tokenizer
+
+    if variant not in ("base", "expressive"):
+        raise ConversionError(f"--variant is {variant!r}; allowed: 'base', 'expressive'.")
+    out = convert_language_model(checkpoints_dir, variant, output_dir, dtype=dtype)
+    logger.info("language model -> %s", out)
+    logger.info("speech tokenizer -> %s", convert_speech_tokenizer(checkpoints_dir, variant, output_dir))
+    logger.info("vocoder -> %s", convert_hifigan(checkpoints_dir, variant, output_dir))
+    return Path(output_dir)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m modeling_spirit.convert",
@@ -211,8 +227,8 @@ def main(argv=None) -> None:
                         help="weight dtype of the language model (default: as stored, bfloat16 for the 7B)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = convert_language_model(args.checkpoints_dir, args.variant, args.output_dir, dtype=args.dtype)
-    print(f"Converted the {args.variant} Spirit LM language model into {out}")
+    out = convert_all(args.checkpoints_dir, args.variant, args.output_dir, dtype=args.dtype)
+    print(f"Converted the {args.variant} Spirit LM (language model, speech tokenizer, vocoder) into {out}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
+import soundfile as sf
 from transformers import pipeline
 
 import modeling_spirit  # noqa: F401  (registers pipeline("spirit-lm"))
@@ -32,11 +33,29 @@ def main(argv=None) -> None:
         print(f"Embedded default: a tiny Spirit LM with RANDOM weights at {model} (built in "
               f"{time.perf_counter() - t0:.1f}s). Its outputs exercise the machinery; they mean nothing.")
     pipe = pipeline("spirit-lm", model=model)
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     prompt = "There are seven birds by the lake, said"
+
     out = pipe(prompt, output_modality="text", max_new_tokens=args.max_new_tokens, do_sample=False)
-    print(f"text -> text  | prompt: {prompt!r}")
-    for segment in out:
-        print(f"               {segment['type']}: {segment['text']!r}")
+    print(f"text -> text   | prompt: {prompt!r}")
+    print(f"                 text: {out[0]['text']!r}")
+
+    out = pipe(prompt, output_modality="speech", max_new_tokens=4 * args.max_new_tokens, do_sample=True, seed=0)
+    speech = out[0]
+    wav_path = out_dir / "text_to_speech.wav"
+    sf.write(wav_path, speech["audio"], speech["sampling_rate"])
+    print(f"text -> speech | prompt: {prompt!r}")
+    print(f"                 units: {speech['units'][:60]}... ({speech['units'].count('[Hu')} HuBERT units)")
+    print(f"                 audio: {len(speech['audio']) / speech['sampling_rate']:.2f} s written to {wav_path}")
+
+    if speech["audio"].size:
+        out = pipe(speech["audio"], output_modality="text", max_new_tokens=args.max_new_tokens, do_sample=False,
+                   return_prompt=True)
+        segments, speech_prompt = out
+        print(f"speech -> text | prompt: {speech_prompt[:60]}... (the audio above, re-tokenized)")
+        print(f"                 text: {segments[0]['text']!r}")
+    print(f"done in {time.perf_counter() - t0:.1f}s")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from transformers.utils import logging
 logger = logging.get_logger(__name__)
 
 from .modeling_spirit_hifigan import SpiritLMHifiGan
+from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from .modeling_spirit_lm import (
     OutputModality,
     continued_speech_start,
@@ -79,6 +80,10 @@ class SpiritLMPipeline(Pipeline):
             return
         if self.vocoder is None and os.path.isfile(os.path.join(root, "vocoder", "config.json")):
             self.vocoder = SpiritLMHifiGan.from_pretrained(os.path.join(root, "vocoder")).eval()
+        if self.speech_tokenizer is None and os.path.isfile(os.path.join(root, "speech_tokenizer", "config.json")):
+            self.speech_tokenizer = SpiritLMSpeechTokenizer.from_pretrained(
+                os.path.join(root, "speech_tokenizer")
+            ).eval()
 
     # -- parameters ----------------------------------------------------------------------------------------------
     def _sanitize_parameters(self, **kwargs):

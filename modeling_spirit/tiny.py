@@ -19,7 +19,7 @@ import tempfile
 from typing import List
 
 TINY_TEXT_VOCAB_SIZE = 512
-_BUILD_VERSION = 2
+_BUILD_VERSION = 3
 
 _SUBJECTS = ["the cat", "a small robot", "my friend", "the old man", "robin", "the blue bird", "a child", "the teacher"]
 _VERBS = ["sees", "likes", "finds", "paints", "counts", "opens", "follows", "carries", "hears", "builds"]
@@ -113,6 +113,32 @@ def build_tiny_vocoder(output_dir: str, variant: str = "base", seed: int = 0):
     return vocoder
 
 
+def build_tiny_speech_tokenizer(output_dir: str, variant: str = "base", seed: int = 0):
+    """A randomly initialised small speech tokenizer with the real 25 Hz HuBERT conv stack and quantizer layout."""
+    import torch
+
+    from .configuration_spirit_speech_tokenizer import (
+        SpiritLMSpeechTokenizerConfig,
+        default_hubert_config,
+        default_style_config,
+    )
+    from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
+    hubert = default_hubert_config()
+    hubert.update(hidden_size=64, num_hidden_layers=11, num_attention_heads=4, intermediate_size=128,
+                  conv_dim=[32] * 8, num_conv_pos_embedding_groups=16)
+    kwargs = dict(variant=variant, hubert_config=hubert, quantizer_hidden_sizes=[96, 96])
+    if variant == "expressive":
+        style = default_style_config()
+        style.update(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                     conv_dim=[32] * 7, classifier_proj_size=16)
+        kwargs["style_config"] = style
+    torch.manual_seed(seed)
+    tokenizer = SpiritLMSpeechTokenizer(SpiritLMSpeechTokenizerConfig(**kwargs)).eval()
+    tokenizer.save_pretrained(output_dir)
+    return tokenizer
+
+
 def build_tiny_tokenizer(config, output_dir: str, seed: int = 0):
     """Train the tiny SentencePiece text model and write a Spirit LM tokenizer for ``config`` into ``output_dir``."""
     from .tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
@@ -150,9 +176,10 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     model.generation_config.max_new_tokens = 32
     model.save_pretrained(output_dir)
     build_tiny_vocoder(os.path.join(output_dir, "vocoder"), variant, seed=seed)
+    build_tiny_speech_tokenizer(os.path.join(output_dir, "speech_tokenizer"), variant, seed=seed)
     with open(stamp_path, "w") as f:
         json.dump(stamp, f)
     return output_dir
 
 
-__all__ = ["build_tiny_spirit_lm", "build_tiny_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
+__all__ = ["build_tiny_spirit_lm", "build_tiny_tokenizer", "build_tiny_vocoder", "build_tiny_speech_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
