@@ -353,8 +353,15 @@ def test_remote_code_roundtrip_in_fresh_process(converted, tmp_path):
     script = textwrap.dedent(
         f"""
         import sys, numpy as np
+
+        class _Block:  # the package may be pip-installed (editable) in this venv: hide it like on a user's machine
+            def find_spec(self, name, path=None, target=None):
+                if name == 'modeling_spirit' or name.startswith('modeling_spirit.'):
+                    raise ImportError('blocked: ' + name)
+
+        sys.meta_path.insert(0, _Block())
         from transformers import AutoModel
-        assert not any('modeling_spirit' in m for m in sys.modules)
+        assert not any(m.startswith('modeling_spirit') for m in sys.modules)
         try:
             import modeling_spirit  # must not be importable
             raise SystemExit('package importable')
@@ -362,6 +369,8 @@ def test_remote_code_roundtrip_in_fresh_process(converted, tmp_path):
             pass
         m = AutoModel.from_pretrained({str(folder)!r}, trust_remote_code=True)
         assert type(m).__name__ == 'SpiritLMHifiGan', type(m)
+        assert type(m).__module__.startswith('transformers_modules.'), type(m).__module__
+        assert not any(k.startswith('modeling_spirit') for k in sys.modules)
         w = m.decode({units!r}, dur_pred=False)
         e = np.load({str(tmp_path / 'expected.npy')!r})
         assert np.abs(w - e).max() <= 1e-6, np.abs(w - e).max()
