@@ -138,6 +138,19 @@ class SpiritLMDurationPredictor(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _is_vocoder_dir(path: str) -> bool:
+    cfg = os.path.join(path, "config.json")
+    if not os.path.isfile(cfg):
+        return False
+    import json
+
+    with open(cfg, encoding="utf-8") as f:
+        try:
+            return json.load(f).get("model_type") == SpiritLMHifiGanConfig.model_type
+        except ValueError:
+            return False
+
+
 class SpiritLMHifiGan(PreTrainedModel):
     """Spirit LM unit HiFi-GAN vocoder (base: HuBERT units + speaker + style id; expressive: HuBERT + pitch + style
     units + speaker), with the original's duration predictor.
@@ -186,13 +199,14 @@ class SpiritLMHifiGan(PreTrainedModel):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
-        """`PreTrainedModel.from_pretrained`, plus: a local folder without ``config.json`` but with a ``vocoder/``
-        subfolder (the layout written by ``convert_hifigan``) loads from that subfolder."""
+        """`PreTrainedModel.from_pretrained`, plus: a local folder that is not itself a vocoder folder (no
+        ``config.json``, or the config of another model such as the Spirit LM) but has a ``vocoder/`` subfolder
+        (the layout written by the converter) loads from that subfolder."""
         path = os.fspath(pretrained_model_name_or_path)
         if (
             not kwargs.get("subfolder")
             and os.path.isdir(path)
-            and not os.path.isfile(os.path.join(path, "config.json"))
+            and not _is_vocoder_dir(path)
             and os.path.isfile(os.path.join(path, "vocoder", "config.json"))
         ):
             kwargs["subfolder"] = "vocoder"

@@ -1,6 +1,7 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
 """Converter, language-model part: stand-in original checkpoints → Hub folder (safetensors, config, tokenizer)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +17,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("variant", ["base", "expressive"])
-def test_convert_lm(tmp_path, variant):
+def test_convert_all_parts(tmp_path, variant):
+    """One command converts the LM, the speech tokenizer and the vocoder into one folder."""
+    from standin_hifigan import build_hifigan_standin
+    from standin_speech_tokenizer import build_speech_tokenizer_standins
+
     ckpt = tmp_path / "checkpoints"
     lm_dir = build_lm_standin(ckpt, variant)
+    build_speech_tokenizer_standins(ckpt, variant)
+    build_hifigan_standin(ckpt, variant)
     out = tmp_path / "out"
     res = subprocess.run(
         [sys.executable, "-m", "modeling_spirit.convert", "--checkpoints-dir", str(ckpt), "--variant", variant,
          "--output-dir", str(out)],
-        cwd=str(ROOT), capture_output=True, text=True, timeout=600,
+        cwd=str(ROOT), capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert res.returncode == 0, res.stderr[-3000:]
     files = {p.name for p in out.iterdir()}
@@ -39,6 +46,14 @@ def test_convert_lm(tmp_path, variant):
     slow, fast = SpiritLMTokenizer.from_pretrained(out), SpiritLMTokenizerFast.from_pretrained(out)
     p = "[Text]The cat[Speech][Hu99][Hu49]"
     assert slow(p)["input_ids"] == fast(p)["input_ids"] and 32002 + 99 in slow(p)["input_ids"]
+    from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
+    assert SpiritLMSpeechTokenizer.from_pretrained(out).config.variant == variant
+    vocoder = SpiritLMHifiGan.from_pretrained(out)
+    assert bool(vocoder.config.num_f0_tokens) == (variant == "expressive")
+    every = [p for p in out.rglob("*") if p.is_file()]
+    assert not any(p.suffix in (".bin", ".pt", ".pkl", ".pth") for p in every)
 
 
 def test_convert_speech_tokens_declared_as_added_tokens(tmp_path):

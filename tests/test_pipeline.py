@@ -63,22 +63,43 @@ def test_bad_inputs(pipe):
         pipe([])
     with pytest.raises(ValueError, match="allowed types"):
         pipe([("image", "x.png")])
-    with pytest.raises(ValueError, match="needs the speech tokenizer"):
-        pipe(np.zeros(16000, dtype=np.float32), output_modality="text")
     with pytest.raises(ValueError, match="context is 2048 tokens"):
         pipe("word " * 3000, output_modality="text")
     with pytest.raises(TypeError, match="Unsupported input"):
         pipe(12345)
 
 
-def test_speech_output_needs_vocoder(tmp_path):
+def test_speech_needs_vocoder_and_speech_tokenizer(tmp_path):
     import shutil
 
     path = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="base")
     shutil.rmtree(tmp_path / "tiny" / "vocoder")
-    no_voc = pipeline("spirit-lm", model=path)
+    shutil.rmtree(tmp_path / "tiny" / "speech_tokenizer")
+    bare = pipeline("spirit-lm", model=path)
     with pytest.raises(ValueError, match="needs the vocoder"):
-        no_voc("hi", output_modality="speech", max_new_tokens=4)
+        bare("hi", output_modality="speech", max_new_tokens=4)
+    with pytest.raises(ValueError, match="needs the speech tokenizer"):
+        bare(np.zeros(16000, dtype=np.float32), output_modality="text")
+
+
+@pytest.mark.parametrize("variant", ["base", "expressive"])
+def test_speech_to_text_and_speech(tmp_path, variant):
+    path = build_tiny_spirit_lm(str(tmp_path / variant), variant=variant)
+    p = pipeline("spirit-lm", model=path)
+    wav = (0.1 * np.random.RandomState(0).randn(32000)).astype(np.float32)
+    segs, prompt = p(wav, output_modality="text", max_new_tokens=6, do_sample=False, return_prompt=True)
+    expected = "[Speech]" + p.speech_tokenizer.encode_string(wav) + "[Text]"
+    assert prompt == expected and segs[0]["type"] == "text"
+    if variant == "expressive":
+        assert "[St" in prompt and "[Pi" in prompt
+    # every audio form gives the same prompt; a 2-item batch equals one-by-one
+    as_dict = {"array": wav, "sampling_rate": 16000}
+    assert p(as_dict, output_modality="text", max_new_tokens=6, do_sample=False, return_prompt=True)[1] == expected
+    batch = p([wav, [("text", "hi"), ("speech", wav)]], output_modality="text", max_new_tokens=6, do_sample=False)
+    assert batch[0] == segs
+    assert batch[1] == p([("text", "hi"), ("speech", wav)], output_modality="text", max_new_tokens=6, do_sample=False)
+    out = p([("speech", wav)], output_modality="speech", max_new_tokens=30, do_sample=True, seed=0)
+    assert out[0]["type"] == "speech" and out[0]["sampling_rate"] == 16000
 
 
 def test_text_to_speech(pipe):
