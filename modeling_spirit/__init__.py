@@ -5,10 +5,14 @@ Importing this package registers ``spirit_lm`` with ``AutoConfig`` / ``AutoModel
 and the ``"spirit-lm"`` task with ``pipeline``, so saved folders load without ``trust_remote_code``.
 """
 
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
+from .modeling_spirit_hifigan import SpiritLMHifiGan
+from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from .modeling_spirit_lm import (
     OutputModality,
     SpiritLMForCausalLM,
@@ -45,6 +49,15 @@ def _register() -> None:
         AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
     except ValueError:
         pass
+    for config_class, model_class in (
+        (SpiritLMSpeechTokenizerConfig, SpiritLMSpeechTokenizer),
+        (SpiritLMHifiGanConfig, SpiritLMHifiGan),
+    ):
+        try:
+            AutoConfig.register(config_class.model_type, config_class)
+            AutoModel.register(config_class, model_class)
+        except ValueError:
+            pass
     SpiritLMConfig.register_for_auto_class()
     SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
     if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
@@ -57,6 +70,10 @@ _register()
 
 __all__ = [
     "SpiritLMConfig",
+    "SpiritLMSpeechTokenizerConfig",
+    "SpiritLMSpeechTokenizer",
+    "SpiritLMHifiGanConfig",
+    "SpiritLMHifiGan",
     "SpiritLMForCausalLM",
     "SpiritLMModalityLogitsProcessor",
     "SpiritLMSegment",
