@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig  # noqa: E402
-from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer, conv_output_lengths  # noqa: E402
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer  # noqa: E402
 
 
 def matmul_peak(seconds=2.0, n=1024):

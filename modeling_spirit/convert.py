@@ -21,7 +21,6 @@ missing or unexpected key is an error (the original would silently keep random w
 import argparse
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Dict, Optional
 

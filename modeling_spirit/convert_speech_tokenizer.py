@@ -21,7 +21,7 @@ import ast
 import json
 import os
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, Union
 
 import torch
 

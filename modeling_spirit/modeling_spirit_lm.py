@@ -12,7 +12,7 @@ Beyond :class:`~transformers.LlamaForCausalLM` this module provides
 import enum
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from transformers import LlamaForCausalLM, LogitsProcessor, LogitsProcessorList

@@ -9,7 +9,7 @@ nothing). E.g. T→T ``"[Text]hello"``, T→S ``"[Text]hello[Speech]"``, S→T `
 """
 
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 TEXT_MARKER = "[Text]"
 SPEECH_MARKER = "[Speech]"

@@ -6,10 +6,6 @@ legacy weight norm, loaded from the stand-in ``generator.pt``), conversion, remo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -350,38 +346,21 @@ def test_remote_code_roundtrip_in_fresh_process(converted, tmp_path):
     units = _raw_units(12, 9, True)
     expected = SpiritLMHifiGan.from_pretrained(folder).decode(units, dur_pred=False)
     np.save(tmp_path / "expected.npy", expected)
-    script = textwrap.dedent(
-        f"""
-        import sys, numpy as np
+    from remote_code import run_without_package
 
-        class _Block:  # the package may be pip-installed (editable) in this venv: hide it like on a user's machine
-            def find_spec(self, name, path=None, target=None):
-                if name == 'modeling_spirit' or name.startswith('modeling_spirit.'):
-                    raise ImportError('blocked: ' + name)
-
-        sys.meta_path.insert(0, _Block())
-        from transformers import AutoModel
-        assert not any(m.startswith('modeling_spirit') for m in sys.modules)
-        try:
-            import modeling_spirit  # must not be importable
-            raise SystemExit('package importable')
-        except ImportError:
-            pass
-        m = AutoModel.from_pretrained({str(folder)!r}, trust_remote_code=True)
-        assert type(m).__name__ == 'SpiritLMHifiGan', type(m)
-        assert type(m).__module__.startswith('transformers_modules.'), type(m).__module__
-        assert not any(k.startswith('modeling_spirit') for k in sys.modules)
-        w = m.decode({units!r}, dur_pred=False)
-        e = np.load({str(tmp_path / 'expected.npy')!r})
-        assert np.abs(w - e).max() <= 1e-6, np.abs(w - e).max()
-        print('OK')
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    env.update(HF_HOME=str(tmp_path / "hf_home"), HF_HUB_OFFLINE="1", PYTHONPATH="")
-    res = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
+    script = f"""
+import sys, numpy as np
+from transformers import AutoModel
+m = AutoModel.from_pretrained({str(folder)!r}, trust_remote_code=True)
+assert type(m).__name__ == 'SpiritLMHifiGan', type(m)
+assert type(m).__module__.startswith('transformers_modules.'), type(m).__module__
+assert not any(k.startswith('modeling_spirit') for k in sys.modules)
+w = m.decode({units!r}, dur_pred=False)
+e = np.load({str(tmp_path / 'expected.npy')!r})
+assert np.abs(w - e).max() <= 1e-6, np.abs(w - e).max()
+print('OK')
+"""
+    res = run_without_package(script, tmp_path, timeout=120)
     assert res.returncode == 0 and "OK" in res.stdout, res.stdout + res.stderr
 
 

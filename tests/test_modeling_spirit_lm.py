@@ -2,10 +2,6 @@
 """Language model: modality constraints (default and original), batched generation, id splitting, remote code."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import torch

@@ -4,10 +4,6 @@ conversion, save/load, remote code, bad inputs."""
 
 import json
 import math
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -274,29 +270,17 @@ def test_remote_code_fresh_process(expressive_setup, tmp_path):
     w = speechlike(12000, 9)
     expected = model.encode_units(w)
     np.save(tmp_path / "w.npy", w.numpy())
-    script = textwrap.dedent(
-        f"""
-        import json, sys, numpy as np
-        class _Block:  # the package may be pip-installed (editable) in CI: make it unimportable here
-            def find_spec(self, name, path=None, target=None):
-                if name == 'modeling_spirit' or name.startswith('modeling_spirit.'):
-                    raise ImportError('blocked: ' + name)
-        sys.meta_path.insert(0, _Block())
-        try:
-            import modeling_spirit
-            raise SystemExit('the package must not be importable here')
-        except ImportError:
-            pass
-        from transformers import AutoModel
-        m = AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True)
-        assert type(m).__name__ == 'SpiritLMSpeechTokenizer', type(m)
-        assert 'modeling_spirit' not in sys.modules
-        print(json.dumps(m.encode_units(np.load({str(tmp_path / 'w.npy')!r}))))
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="1")
-    res = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    from remote_code import run_without_package
+
+    script = f"""
+import json, sys, numpy as np
+from transformers import AutoModel
+m = AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True)
+assert type(m).__name__ == 'SpiritLMSpeechTokenizer', type(m)
+assert 'modeling_spirit' not in sys.modules
+print(json.dumps(m.encode_units(np.load({str(tmp_path / 'w.npy')!r}))))
+"""
+    res = run_without_package(script, tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert json.loads(res.stdout.strip().splitlines()[-1]) == expected
 
