@@ -1,0 +1,163 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""push_spirit_lm, offline: the Hub calls are replaced by recorders; the captured commit is laid out as a Hub cache
+snapshot and loaded by repo id in a fresh process that has only the remote code."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from huggingface_hub import CommitInfo, HfApi, ModelCard
+
+from hub_cards.push import PushError, files_to_upload, push_spirit_lm
+from remote_code import run_without_package
+
+REPO_ID = "spirit-test/tiny-spirit-lm-base"
+FAKE_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    from modeling_spirit.tiny import build_tiny_spirit_lm
+
+    return Path(build_tiny_spirit_lm(str(tmp_path_factory.mktemp("push") / "tiny-base"), "base"))
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """Record create_repo / create_branch / create_commit on HfApi; nothing reaches the network."""
+    calls = {"create_repo": [], "create_branch": [], "create_commit": []}
+
+    def create_repo(self, repo_id, **kwargs):
+        calls["create_repo"].append((repo_id, kwargs))
+        return f"https://huggingface.co/{repo_id}"
+
+    def create_branch(self, repo_id, **kwargs):
+        calls["create_branch"].append((repo_id, kwargs))
+
+    def create_commit(self, repo_id, operations, **kwargs):
+        ops = list(operations)
+        files = {}
+        for op in ops:
+            src = op.path_or_fileobj
+            files[op.path_in_repo] = src if isinstance(src, bytes) else Path(src).read_bytes()
+        calls["create_commit"].append((repo_id, files, kwargs))
+        return CommitInfo(commit_url=f"https://huggingface.co/{repo_id}/commit/{FAKE_SHA}",
+                          commit_message=kwargs["commit_message"], commit_description="", oid=FAKE_SHA)
+
+    monkeypatch.setattr(HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(HfApi, "create_branch", create_branch)
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    return calls
+
+
+def _lay_out_snapshot(hf_home: Path, repo_id: str, sha: str, files: dict) -> Path:
+    """huggingface_hub's cache layout: hub/models--{org}--{name}/{refs/main, snapshots/{sha}/...}."""
+    repo_cache = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
+    (repo_cache / "refs").mkdir(parents=True)
+    (repo_cache / "refs" / "main").write_text(sha)
+    snapshot = repo_cache / "snapshots" / sha
+    for path, data in files.items():
+        (snapshot / path).parent.mkdir(parents=True, exist_ok=True)
+        (snapshot / path).write_bytes(data)
+    return snapshot
+
+
+def test_push_uploads_card_and_folder_and_loads_by_repo_id(tiny_folder, hub, tmp_path):
+    info = push_spirit_lm(tiny_folder, REPO_ID, private=True, card_data={"tags": ["tiny"]})
+    assert info.oid == FAKE_SHA
+    assert hub["create_repo"] == [(REPO_ID, {"repo_type": "model", "private": True, "exist_ok": True})]
+    assert hub["create_branch"] == []
+    [(repo_id, files, kwargs)] = hub["create_commit"]
+    assert repo_id == REPO_ID and kwargs["revision"] is None and kwargs["commit_message"].startswith("Upload Spirit LM")
+
+    on_disk = {p.relative_to(tiny_folder).as_posix() for p in tiny_folder.rglob("*") if p.is_file()}
+    assert set(files) == (on_disk - {"tiny_build.json"}) | {"README.md"}
+    assert {"README.md", "config.json", "generation_config.json", "model.safetensors", "tokenizer.model",
+            "tokenizer.json", "tokenizer_config.json", "configuration_spirit_lm.py", "modeling_spirit_lm.py",
+            "tokenization_spirit_lm.py", "speech_tokenizer/config.json", "speech_tokenizer/model.safetensors",
+            "vocoder/config.json", "vocoder/model.safetensors", "vocoder/modeling_spirit_hifigan.py"} <= set(files)
+    for name in files:
+        if name != "README.md":
+            assert files[name] == (tiny_folder / name).read_bytes(), name
+    card = ModelCard(files["README.md"].decode())
+    assert card.data.license_name == "fair-noncommercial-research-license" and "tiny" in card.data.tags
+    assert f'model="{REPO_ID}", revision="main"' in card.text and "Random weights" in card.text
+
+    # The captured commit as a Hub cache; a fresh offline process loads it by repo id with remote code only.
+    hf_home = tmp_path / "hf-home-remote"  # the HF_HOME run_without_package gives the child
+    _lay_out_snapshot(hf_home, REPO_ID, FAKE_SHA, files)
+    uses_pipeline = "custom_pipelines" in json.loads(files["config.json"])
+    script = f"""
+    import json, torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
+    repo = {REPO_ID!r}
+    if {uses_pipeline!r}:
+        pipe = pipeline("spirit-lm", model=repo, trust_remote_code=True)
+        out = pipe("The cat sees", output_modality="text", max_new_tokens=5, do_sample=False)
+        assert out[0]["type"] == "text" and isinstance(out[0]["text"], str), out
+        print(json.dumps({{"how": "pipeline", "module": type(pipe.model).__module__}}))
+    else:
+        tok = AutoTokenizer.from_pretrained(repo, trust_remote_code=True)
+        model = AutoModelForCausalLM.from_pretrained(repo, trust_remote_code=True)
+        ids = tok("[Text]The cat sees", return_tensors="pt").input_ids
+        out = model.generate(ids, max_new_tokens=5, do_sample=False, output_modality="text")
+        text = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+        assert out.shape[1] > ids.shape[1] and isinstance(text, str)
+        print(json.dumps({{"how": "auto", "module": type(model).__module__}}))
+    """
+    res = run_without_package(script, tmp_path, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert report["module"].startswith("transformers_modules."), report
+
+
+def test_push_to_a_branch(tiny_folder, hub):
+    push_spirit_lm(tiny_folder, REPO_ID, revision="v2", commit_message="tiny v2", token="hf_fake")
+    assert hub["create_branch"] == [(REPO_ID, {"branch": "v2", "repo_type": "model", "exist_ok": True})]
+    [(_, files, kwargs)] = hub["create_commit"]
+    assert kwargs["revision"] == "v2" and kwargs["commit_message"] == "tiny v2"
+    assert 'revision="v2"' in files["README.md"].decode()
+
+
+@pytest.mark.parametrize("pickle_name", ["pytorch_model.bin", "vocoder/generator.pt", "extra/state.pkl",
+                                         "speech_tokenizer/hubert.pth", "model.ckpt"])
+def test_refuses_pickles(tiny_folder, tmp_path, hub, pickle_name):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    (folder / pickle_name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / pickle_name).write_bytes(b"\x80\x04")
+    with pytest.raises(PushError, match=f"pickle files.*{pickle_name}"):
+        push_spirit_lm(folder, REPO_ID)
+    assert hub["create_repo"] == [] and hub["create_commit"] == []
+
+
+def test_refuses_non_spirit_folders(tiny_folder, tmp_path, hub):
+    with pytest.raises(PushError, match="is not a folder"):
+        push_spirit_lm(tmp_path / "missing", REPO_ID)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PushError, match="no config.json"):
+        push_spirit_lm(tmp_path / "empty", REPO_ID)
+    folder = tmp_path / "llama"
+    shutil.copytree(tiny_folder, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**cfg, "model_type": "llama"}))
+    with pytest.raises(PushError, match="model_type 'llama', not 'spirit_lm'"):
+        push_spirit_lm(folder, REPO_ID)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(PushError, match="no model.*safetensors"):
+        push_spirit_lm(folder, REPO_ID)
+    assert hub["create_repo"] == [] and hub["create_commit"] == []
+
+
+def test_files_to_upload_skips_hidden_and_build_files(tiny_folder, tmp_path):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    (folder / ".cache" / "huggingface").mkdir(parents=True)
+    (folder / ".cache" / "huggingface" / "model.bin").write_bytes(b"")  # `hf download --local-dir` metadata
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"")
+    (folder / "README.md").write_text("old card")
+    names = files_to_upload(folder)
+    assert not any(n.startswith((".", "__pycache__")) or n in ("README.md", "tiny_build.json") for n in names)
