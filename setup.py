@@ -47,5 +47,6 @@ setup(
     python_requires=">=3.10",
     install_requires=core,
     extras_require=extras,
+    entry_points={"console_scripts": ["spirit-lm=modeling_spirit.cli:main"]},
     classifiers=["License :: OSI Approved :: Apache Software License", "Programming Language :: Python :: 3"],
 )

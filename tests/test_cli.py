@@ -1,0 +1,193 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""The `spirit-lm` command: every subcommand through `main([...])` on the tiny model, and clean errors."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from modeling_spirit.cli import COMMANDS, main
+
+HU = r"(\[Hu\d+\])+"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from modeling_spirit.tiny import build_tiny_spirit_lm
+
+    return build_tiny_spirit_lm(str(tmp_path_factory.mktemp("cli") / "tiny-base"), "base")
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory):
+    path = tmp_path_factory.mktemp("audio") / "noise.wav"
+    rng = np.random.default_rng(0)
+    sf.write(str(path), (0.1 * rng.standard_normal(16000)).astype(np.float32), 16000)
+    return path
+
+
+def _fails(capsys, argv, code, match):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == code, err
+    assert re.search(match, err), err
+    assert "Traceback" not in err
+    return err
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("convert", "generate", "encode", "decode", "push", "encode-dataset", "interleave", "init"):
+        assert name in COMMANDS and name in out
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--help"])
+    assert exc.value.code == 0 and "--output-modality" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:  # a command registered by its main(argv): imported on use, own --help
+        main(["init", "--help"])
+    assert exc.value.code == 0 and "--text-model" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
+
+
+def test_generate_text(tiny, capsys):
+    assert main(["generate", tiny, "--text", "The cat sees", "--max-new-tokens", "4", "--seed", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() != ""
+    # the same as the pipeline (greedy)
+    import modeling_spirit  # noqa: F401
+    from transformers import pipeline
+
+    expected = pipeline("spirit-lm", model=tiny)("The cat sees", output_modality="text", max_new_tokens=4,
+                                                  do_sample=False)
+    assert out.splitlines()[0] == expected[0]["text"]
+
+
+def test_generate_speech_interleaved_one_write(tiny, wav, tmp_path, capsys, monkeypatch):
+    calls = []
+    real_write = sf.write
+
+    def counting_write(*args, **kwargs):
+        calls.append(args[0])
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(sf, "write", counting_write)
+    out_wav = tmp_path / "sub" / "out.wav"
+    assert main(["generate", tiny, "--text", "The cat sees", "--audio", str(wav), "--text", "and", "--output",
+                 str(out_wav), "--max-new-tokens", "12", "--do-sample", "--temperature", "0.9", "--top-p", "0.95",
+                 "--seed", "1", "--speaker-id", "tiny-speaker-1"]) == 0
+    assert calls == [str(out_wav)]
+    audio, rate = sf.read(str(out_wav))
+    assert rate == 16000 and audio.ndim == 1 and len(audio) > 0
+    assert "Wrote" in capsys.readouterr().err
+
+
+def test_generate_arbitrary_prints_segments(tiny, capsys):
+    assert main(["generate", tiny, "--text", "Please open the window", "--output-modality", "ARBITRARY",
+                 "--max-new-tokens", "6", "--speaker-id", "0"]) == 0
+    assert capsys.readouterr().out.strip() != ""
+
+
+def test_encode_and_decode(tiny, wav, tmp_path, capsys):
+    from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
+    assert main(["encode", tiny, str(wav)]) == 0
+    units = capsys.readouterr().out.strip()
+    assert re.fullmatch(HU, units)
+    assert units == SpiritLMSpeechTokenizer.from_pretrained(tiny).encode_string(str(wav))
+
+    listing = tmp_path / "units.txt"
+    assert main(["encode", tiny, str(wav), str(wav), "--output", str(listing)]) == 0
+    lines = listing.read_text().splitlines()
+    assert lines == [f"{wav}\t{units}"] * 2
+
+    out_wav = tmp_path / "decoded.wav"
+    assert main(["decode", tiny, units, "--output", str(out_wav), "--speaker-id", "2"]) == 0
+    audio, rate = sf.read(str(out_wav), dtype="float32")
+    expected = SpiritLMHifiGan.from_pretrained(tiny).decode(units, speaker_id=2)
+    assert rate == 16000 and audio.shape == expected.shape
+    assert np.abs(audio - np.clip(expected, -1, 1)).max() < 2 / 32768  # 16-bit wav
+    unit_file = tmp_path / "one.units"
+    unit_file.write_text(units + "\n")
+    out2 = tmp_path / "decoded2.wav"
+    assert main(["decode", tiny, str(unit_file), "--output", str(out2), "--speaker-id", "2"]) == 0
+    assert np.array_equal(sf.read(str(out2))[0], sf.read(str(out_wav))[0])
+
+
+def test_push_and_dry_run(tiny, capsys, monkeypatch):
+    from huggingface_hub import CommitInfo, HfApi, ModelCard
+
+    seen = {}
+
+    def create_commit(self, repo_id, operations, **kwargs):
+        seen["files"] = {op.path_in_repo: op.path_or_fileobj for op in operations}
+        seen["kwargs"] = kwargs
+        return CommitInfo(commit_url=f"https://huggingface.co/{repo_id}/commit/{'a' * 40}", commit_message="m",
+                          commit_description="", oid="a" * 40)
+
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: seen.setdefault("repo", (repo_id, kw)))
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    assert main(["push", tiny, "spirit-test/cli-tiny", "--base-model", "meta-llama/Llama-2-7b-hf", "--dataset",
+                 "spirit-test/ds", "--tag", "tiny", "--private", "--commit-message", "first"]) == 0
+    assert seen["repo"] == ("spirit-test/cli-tiny", {"repo_type": "model", "private": True, "exist_ok": True})
+    assert seen["kwargs"]["commit_message"] == "first"
+    card = ModelCard(seen["files"]["README.md"].decode())
+    assert card.data.base_model == "meta-llama/Llama-2-7b-hf" and card.data.datasets == ["spirit-test/ds"]
+    assert "tiny" in card.data.tags and {"config.json", "model.safetensors"} <= set(seen["files"])
+    assert "a" * 40 in capsys.readouterr().out
+
+    seen.clear()
+    assert main(["push", tiny, "spirit-test/cli-tiny", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert seen == {} and "license_name: fair-noncommercial-research-license" in out and "  model.safetensors" in out
+
+
+def test_convert(tmp_path, capsys):
+    from standin_hifigan import build_hifigan_standin
+    from standin_lm import build_lm_standin
+    from standin_speech_tokenizer import build_speech_tokenizer_standins
+
+    ckpt = tmp_path / "checkpoints"
+    build_lm_standin(ckpt, "base")
+    build_speech_tokenizer_standins(ckpt, "base")
+    build_hifigan_standin(ckpt, "base")
+    out = tmp_path / "out"
+    assert main(["convert", "--checkpoints-dir", str(ckpt), "--variant", "base", "--output-dir", str(out)]) == 0
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in out.iterdir()}
+    assert (out / "vocoder" / "config.json").is_file() and (out / "speech_tokenizer" / "config.json").is_file()
+    assert "Converted the base Spirit LM" in capsys.readouterr().out
+    _fails(capsys, ["convert", "--checkpoints-dir", str(tmp_path / "nope"), "--variant", "base", "--output-dir",
+                    str(out)], 1, "does not exist")
+    _fails(capsys, ["convert", "--checkpoints-dir", str(ckpt), "--variant", "expressive", "--output-dir",
+                    str(tmp_path / "o2")], 1, "No language model")
+
+
+def test_clean_errors(tiny, wav, tmp_path, capsys):
+    missing = str(tmp_path / "no-such-model")
+    _fails(capsys, ["generate", missing, "--text", "hi"], 1, r"spirit-lm generate: error: .*does not exist")
+    _fails(capsys, ["generate", tiny, "--text", "hi", "--output-modality", "video"], 2, "invalid choice: 'video'")
+    _fails(capsys, ["generate", tiny], 1, "give an input")
+    _fails(capsys, ["generate", tiny, "--audio", str(tmp_path / "x.wav")], 1, "--audio .* does not exist")
+    _fails(capsys, ["generate", tiny, "--text", "hi", "--output-modality", "speech"], 1, "needs --output")
+    _fails(capsys, ["generate", tiny, "--text", "hi", "--max-new-tokens", "0"], 1, "at least 1")
+    (tmp_path / "empty").mkdir()
+    _fails(capsys, ["generate", str(tmp_path / "empty"), "--text", "hi"], 1, "could not load the Spirit LM")
+    _fails(capsys, ["generate", "spirit-test/not-in-cache", "--text", "hi"], 1, "could not load the Spirit LM")
+    _fails(capsys, ["encode", missing, str(wav)], 1, "does not exist")
+    _fails(capsys, ["encode", tiny, str(tmp_path / "x.wav")], 1, "audio file .* does not exist")
+    _fails(capsys, ["decode", tiny, "hello", "--output", str(tmp_path / "o.wav")], 1, "neither a unit string")
+    _fails(capsys, ["decode", tiny, "[Hu99]"], 2, "required: --output")
+    _fails(capsys, ["push", str(tmp_path / "empty"), "spirit-test/x"], 1, "no config.json")
+    _fails(capsys, ["push", tiny, "not a repo id", "--dry-run"], 1, "repo_id")
+    _fails(capsys, ["frobnicate"], 2, "invalid choice")
+    from hub_cards.push import PushError
+
+    with pytest.raises(PushError, match="is not a folder"):  # --traceback: the real exception, for debugging
+        main(["--traceback", "push", str(tmp_path / "nowhere"), "spirit-test/x"])
