@@ -355,6 +355,8 @@ register_command("push", "upload a Spirit LM folder to the Hugging Face Hub with
                  "commit. Converted weights keep Meta's FAIR Noncommercial Research License.")
 register_main("encode-dataset", "encode a dataset's audio column into speech units (sharded, resumable)",
               "processing.encode_units:main")
+register_main("align", "force-align English transcripts to audio (word timings for interleaving)",
+              "processing.align:main")
 register_main("interleave", "build training text (speech, text, interleaved, ASR, TTS) from encoded data",
               "processing.interleave:main")
 register_main("init", "start a Spirit LM from a Llama-family text model (adds the speech tokens)",

@@ -43,7 +43,7 @@ def test_help_lists_every_command(capsys):
         main(["--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for name in ("convert", "generate", "encode", "decode", "push", "encode-dataset", "interleave", "init"):
+    for name in ("convert", "generate", "encode", "decode", "push", "encode-dataset", "align", "interleave", "init"):
         assert name in COMMANDS and name in out
     with pytest.raises(SystemExit) as exc:
         main(["generate", "--help"])
@@ -191,3 +191,8 @@ def test_clean_errors(tiny, wav, tmp_path, capsys):
 
     with pytest.raises(PushError, match="is not a folder"):  # --traceback: the real exception, for debugging
         main(["--traceback", "push", str(tmp_path / "nowhere"), "spirit-test/x"])
+
+
+def test_console_script_is_registered():
+    setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
+    assert '"console_scripts": ["spirit-lm=modeling_spirit.cli:main"]' in setup
