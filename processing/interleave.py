@@ -42,7 +42,7 @@ import os
 import random
 import sys
 from collections import Counter
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from modeling_spirit.units import HUBERT_RATE, PITCH_RATE, SPEECH_MARKER, STYLE_RATE, TEXT_MARKER, STREAM_PREFIXES
 
