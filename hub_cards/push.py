@@ -15,12 +15,15 @@ What is refused, before anything is sent: a folder that is not a Spirit LM folde
 """
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, List, Mapping, Optional, Union
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, ModelCardData
 
 from . import CardError, describe_folder, render_model_card
+
+logger = logging.getLogger(__name__)
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pkl", ".pth", ".ckpt", ".pickle")
 DEFAULT_COMMIT_MESSAGE = "Upload Spirit LM (weights, tokenizers, speech tokenizer, vocoder, remote code, card)"
@@ -47,7 +50,8 @@ def files_to_upload(folder: Union[str, Path]) -> List[str]:
     if not cfg_path.is_file():
         raise PushError(f"{folder} has no config.json: not a Spirit LM folder (convert or save_pretrained one first).")
     try:
-        model_type = json.loads(cfg_path.read_text()).get("model_type")
+        config = json.loads(cfg_path.read_text())
+        model_type = config.get("model_type")
     except (json.JSONDecodeError, AttributeError) as err:
         raise PushError(f"{cfg_path} is not a JSON object: {err}") from err
     if model_type != "spirit_lm":
@@ -63,7 +67,49 @@ def files_to_upload(folder: Union[str, Path]) -> List[str]:
     names = {r.as_posix() for r in rels}
     if not any(n.startswith("model") and n.endswith(".safetensors") and "/" not in n for n in names):
         raise PushError(f"{folder} has no model*.safetensors: the language-model weights are missing.")
+    _check_remote_code(folder, config, names)
     return sorted(names)
+
+
+def _code_modules(mapping) -> List[str]:
+    """Module files named by an ``auto_map`` / ``custom_pipelines`` entry (``"module.Class"`` or lists of them)."""
+    out = []
+    for value in (mapping or {}).values():
+        if isinstance(value, dict):
+            value = value.get("impl")
+        for ref in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(ref, str) and "." in ref:
+                out.append(ref.split("--")[-1].rsplit(".", 1)[0] + ".py")
+    return out
+
+
+def _check_remote_code(folder: Path, config: Mapping[str, Any], names) -> None:
+    """Every module the configs point the remote-code loader to must be uploaded; a folder without the custom
+    pipeline entry loads with Auto classes but not with ``pipeline("spirit-lm", ..., trust_remote_code=True)``."""
+    wanted = {"config.json": _code_modules(config.get("auto_map")) + _code_modules(config.get("custom_pipelines"))}
+    for name in names:
+        if name.endswith(("config.json", "tokenizer_config.json")) and name != "config.json":
+            try:
+                sub = json.loads((folder / name).read_text())
+            except json.JSONDecodeError as err:
+                raise PushError(f"{folder / name} is not valid JSON: {err}") from err
+            if isinstance(sub, dict):
+                wanted[name] = _code_modules(sub.get("auto_map"))
+    for source, modules in wanted.items():
+        prefix = source.rsplit("/", 1)[0] + "/" if "/" in source else ""
+        missing = sorted({prefix + m for m in modules if prefix + m not in names})
+        if missing:
+            raise PushError(
+                f"{folder / source} points the remote-code loader to {', '.join(missing)}, which the folder lacks: "
+                "trust_remote_code=True would fail. Re-save the folder with this package (the converter or "
+                "modeling_spirit.hub_folder.make_hub_ready copy the code in)."
+            )
+    if "spirit-lm" not in (config.get("custom_pipelines") or {}):
+        logger.warning(
+            "%s/config.json has no custom_pipelines entry for 'spirit-lm': pipeline('spirit-lm', model=REPO, "
+            "trust_remote_code=True) will not find the pipeline without the package. Run "
+            "modeling_spirit.hub_folder.make_hub_ready(folder) before pushing.", folder,
+        )
 
 
 def push_spirit_lm(

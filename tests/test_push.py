@@ -96,6 +96,12 @@ def test_push_uploads_card_and_folder_and_loads_by_repo_id(tiny_folder, hub, tmp
         pipe = pipeline("spirit-lm", model=repo, trust_remote_code=True)
         out = pipe("The cat sees", output_modality="text", max_new_tokens=5, do_sample=False)
         assert out[0]["type"] == "text" and isinstance(out[0]["text"], str), out
+        speech = pipe("The cat sees", output_modality="speech", max_new_tokens=8, do_sample=False)
+        assert speech[0]["type"] == "speech" and speech[0]["sampling_rate"] == 16000, speech
+        assert type(pipe.vocoder).__module__.startswith("transformers_modules."), type(pipe.vocoder)
+        wave = torch.randn(8000, generator=torch.Generator().manual_seed(0)).numpy() * 0.1
+        heard = pipe(wave, output_modality="text", max_new_tokens=4, do_sample=False)
+        assert heard[0]["type"] == "text", heard
         print(json.dumps({{"how": "pipeline", "module": type(pipe.model).__module__}}))
     else:
         tok = AutoTokenizer.from_pretrained(repo, trust_remote_code=True)
@@ -161,3 +167,27 @@ def test_files_to_upload_skips_hidden_and_build_files(tiny_folder, tmp_path):
     (folder / "README.md").write_text("old card")
     names = files_to_upload(folder)
     assert not any(n.startswith((".", "__pycache__")) or n in ("README.md", "tiny_build.json") for n in names)
+
+
+def test_refuses_missing_remote_code(tiny_folder, tmp_path, hub):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    (folder / "vocoder" / "modeling_spirit_hifigan.py").unlink()
+    with pytest.raises(PushError, match="vocoder/modeling_spirit_hifigan.py, which the folder lacks"):
+        push_spirit_lm(folder, REPO_ID)
+    shutil.copyfile(tiny_folder / "vocoder" / "modeling_spirit_hifigan.py", folder / "vocoder" / "modeling_spirit_hifigan.py")
+    (folder / "modeling_spirit_lm.py").unlink()
+    with pytest.raises(PushError, match="config.json points the remote-code loader to modeling_spirit_lm.py"):
+        push_spirit_lm(folder, REPO_ID)
+    assert hub["create_commit"] == []
+
+
+def test_warns_when_the_pipeline_is_not_registered(tiny_folder, tmp_path, hub, caplog):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg.pop("custom_pipelines", None)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with caplog.at_level("WARNING", logger="hub_cards.push"):
+        push_spirit_lm(folder, REPO_ID)
+    assert "no custom_pipelines entry" in caplog.text and len(hub["create_commit"]) == 1
