@@ -5,7 +5,7 @@ Importing this package registers ``spirit_lm`` with ``AutoConfig`` / ``AutoModel
 and the ``"spirit-lm"`` task with ``pipeline``, so saved folders load without ``trust_remote_code``.
 """
 
-from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForCausalLM, AutoProcessor, AutoTokenizer
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
@@ -21,8 +21,9 @@ from .modeling_spirit_lm import (
     banned_token_ids,
     split_generated_ids,
 )
+from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
 from .pipeline_spirit_lm import SpiritLMPipeline
-from .processing_spirit_lm import build_prompt, normalize_input
+from .processing_spirit_lm import SpiritLMProcessor, build_prompt, normalize_input
 from .tokenization_spirit_lm import SpiritLMTokenizer, SpiritLMTokenizerFast
 from .units import (
     does_end_with_speech_token,
@@ -49,6 +50,13 @@ def _register() -> None:
         AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
     except ValueError:
         pass
+    for auto, obj in ((AutoFeatureExtractor, SpiritLMFeatureExtractor), (AutoProcessor, SpiritLMProcessor)):
+        try:
+            auto.register(SpiritLMConfig, obj)
+        except ValueError:
+            pass
+    SpiritLMFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
+    SpiritLMProcessor.register_for_auto_class("AutoProcessor")
     for config_class, model_class in (
         (SpiritLMSpeechTokenizerConfig, SpiritLMSpeechTokenizer),
         (SpiritLMHifiGanConfig, SpiritLMHifiGan),
@@ -78,6 +86,8 @@ __all__ = [
     "SpiritLMModalityLogitsProcessor",
     "SpiritLMSegment",
     "SpiritLMPipeline",
+    "SpiritLMProcessor",
+    "SpiritLMFeatureExtractor",
     "SpiritLMTokenizer",
     "SpiritLMTokenizerFast",
     "OutputModality",

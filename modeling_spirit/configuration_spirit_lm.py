@@ -19,6 +19,18 @@ _DEFAULT_UNITS = {"base": (501, 0, 0), "expressive": (501, 64, 100)}
 _DEFAULT_PAD_MULTIPLE = {"base": 64, "expressive": 256}
 
 
+def _pipeline_registered_locally() -> bool:
+    """Whether `import modeling_spirit` registered pipeline("spirit-lm") in this process (not remote code)."""
+    try:
+        from transformers.pipelines import PIPELINE_REGISTRY
+    except ImportError:  # pragma: no cover
+        return False
+    if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
+        return False
+    impl = PIPELINE_REGISTRY.supported_tasks["spirit-lm"]["impl"]
+    return not impl.__module__.startswith("transformers_modules")
+
+
 class SpiritLMConfig(LlamaConfig):
     r"""
     Configuration of a Spirit LM language model: a [`LlamaConfig`] (defaults: Llama-2 7B) plus the token layout of
@@ -130,6 +142,10 @@ class SpiritLMConfig(LlamaConfig):
             m = max(1, int(self.pad_vocab_to_multiple_of))
             self.vocab_size = -(-self.num_used_ids // m) * m
         self._validate_layout()
+        if kwargs.get("custom_pipelines") and _pipeline_registered_locally():
+            # The installed package registered pipeline("spirit-lm"): use it, so that no trust_remote_code is needed.
+            # (Saved folders get `custom_pipelines` back from `hub_folder.make_hub_ready`.)
+            kwargs.pop("custom_pipelines")
         super().__post_init__(**kwargs)
 
     # ------------------------------------------------------------------------------------------------------------

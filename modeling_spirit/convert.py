@@ -210,7 +210,9 @@ def convert_all(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] 
     logger.info("language model -> %s", out)
     logger.info("speech tokenizer -> %s", convert_speech_tokenizer(checkpoints_dir, variant, output_dir))
     logger.info("vocoder -> %s", convert_hifigan(checkpoints_dir, variant, output_dir))
-    return Path(output_dir)
+    from .hub_folder import make_hub_ready
+
+    return make_hub_ready(output_dir)
 
 
 def main(argv=None) -> None:

@@ -49,6 +49,27 @@ _POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
 _FORWARD_KEYS = ("original_banned_tokens",)
 
 
+def _load_subfolder(cls, root: str, subfolder: str):
+    """``cls.from_pretrained(root, subfolder=...)`` or ``None`` when the folder/repository has no such component."""
+    if os.path.isdir(root):
+        if not os.path.isfile(os.path.join(root, subfolder, "config.json")):
+            return None
+        return cls.from_pretrained(os.path.join(root, subfolder)).eval()
+    try:
+        from huggingface_hub import file_exists
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+        try:
+            present = file_exists(root, f"{subfolder}/config.json")
+        except (OfflineModeIsEnabled, HfHubHTTPError, OSError, ValueError):
+            present = None  # offline: try the cache
+        if present is False:
+            return None
+        return cls.from_pretrained(root, subfolder=subfolder).eval()
+    except OSError:
+        return None
+
+
 class SpiritLMPipeline(Pipeline):
     """Generation with Spirit LM in every direction (text/speech in, text/speech out). See the module docstring.
 
@@ -74,16 +95,15 @@ class SpiritLMPipeline(Pipeline):
         self._load_companions()
 
     def _load_companions(self) -> None:
-        """Load the speech tokenizer / vocoder saved beside the LM (``speech_tokenizer/``, ``vocoder/``)."""
+        """Load the speech tokenizer / vocoder saved beside the LM (``speech_tokenizer/``, ``vocoder/``), from a local
+        folder or a Hub repository (cache)."""
         root = getattr(self.model, "name_or_path", None) or getattr(self.model.config, "_name_or_path", "")
-        if not root or not os.path.isdir(root):
+        if not root:
             return
-        if self.vocoder is None and os.path.isfile(os.path.join(root, "vocoder", "config.json")):
-            self.vocoder = SpiritLMHifiGan.from_pretrained(os.path.join(root, "vocoder")).eval()
-        if self.speech_tokenizer is None and os.path.isfile(os.path.join(root, "speech_tokenizer", "config.json")):
-            self.speech_tokenizer = SpiritLMSpeechTokenizer.from_pretrained(
-                os.path.join(root, "speech_tokenizer")
-            ).eval()
+        if self.vocoder is None:
+            self.vocoder = _load_subfolder(SpiritLMHifiGan, root, "vocoder")
+        if self.speech_tokenizer is None:
+            self.speech_tokenizer = _load_subfolder(SpiritLMSpeechTokenizer, root, "speech_tokenizer")
 
     # -- parameters ----------------------------------------------------------------------------------------------
     def _sanitize_parameters(self, **kwargs):

@@ -14,7 +14,16 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .modeling_spirit_lm import OutputModality
+from transformers import BatchEncoding, ProcessorMixin
+
+from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
+from .modeling_spirit_lm import (
+    OutputModality,
+    decode_text_ids,
+    ids_to_unit_string,
+    split_generated_ids,
+    strip_text_segments,
+)
 from .units import SPEECH_MARKER, TEXT_MARKER
 
 ITEM_TYPES = ("text", "speech")
@@ -149,4 +158,105 @@ def left_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Lon
     return ids, mask
 
 
-__all__ = ["normalize_input", "normalize_item", "is_batch", "build_prompt", "left_pad"]
+class SpiritLMProcessor(ProcessorMixin):
+    """Spirit LM processor: interleaved text/speech inputs → ``input_ids`` / ``attention_mask``, and generated ids →
+    ordered segments.
+
+    It holds the text tokenizer and the audio feature extractor (audio → 16 kHz waveforms). Speech items are turned
+    into unit strings by a :class:`SpiritLMSpeechTokenizer` passed as ``speech_tokenizer=`` (a model, not part of the
+    processor); all speech items of a call are encoded in one batched call.
+
+    ```python
+    processor = SpiritLMProcessor.from_pretrained(folder)          # or AutoProcessor(..., trust_remote_code=True)
+    batch = processor([[("speech", "a.wav"), ("text", "Hello")], "The cat"], output_modality="text",
+                      speech_tokenizer=speech_tokenizer)           # left-padded, BOS added
+    out = model.generate(**batch, output_modality="text")
+    processor.decode_generated(out[:, batch["input_ids"].shape[1]:], batch["input_ids"], output_modality="text")
+    ```
+
+    Args:
+        feature_extractor (`SpiritLMFeatureExtractor`): audio loading and resampling.
+        tokenizer (`SpiritLMTokenizer` or `SpiritLMTokenizerFast`): the LM's text tokenizer.
+    """
+
+    def __init__(self, feature_extractor, tokenizer):
+        super().__init__(feature_extractor, tokenizer)
+
+    def _encoder(self, speech_tokenizer):
+        if speech_tokenizer is None:
+            return None
+
+        def encode(audio):
+            return speech_tokenizer.encode_string(self.feature_extractor.load(audio))
+
+        return encode
+
+    def build_prompts(self, inputs, output_modality="arbitrary", speech_tokenizer=None) -> List[str]:
+        """Prompt strings (the original's rules) for one input or a batch; speech items encoded in one batch."""
+        batch = [normalize_input(x) for x in (inputs if is_batch(inputs) else [inputs])]
+        speech = [content for items in batch for kind, content in items if kind == "speech"]
+        strings = []
+        if speech:
+            if speech_tokenizer is None:
+                build_prompt([("speech", None)], output_modality, None)  # raises the "needs the speech tokenizer"
+            waves = [self.feature_extractor.load(a) for a in speech]
+            strings = speech_tokenizer.encode_string(waves) if len(waves) > 1 else [speech_tokenizer.encode_string(waves[0])]
+        encoded = iter(strings)
+        return [build_prompt(items, output_modality, lambda _audio: next(encoded)) for items in batch]
+
+    def __call__(self, inputs=None, output_modality="arbitrary", speech_tokenizer=None, prompt=None,
+                 return_tensors: Optional[str] = "pt", **kwargs) -> BatchEncoding:
+        """Tokenize one input or a batch into left-padded ``input_ids``/``attention_mask`` (BOS added, no EOS).
+
+        ``prompt=`` (a raw prompt string or a list of them) is used verbatim instead of ``inputs``. The returned
+        encoding also carries ``prompts``, the prompt strings.
+        """
+        if prompt is not None:
+            prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        elif inputs is None:
+            raise ValueError("Give `inputs` (text, audio or interleaved items) or `prompt=`.")
+        else:
+            prompts = self.build_prompts(inputs, output_modality, speech_tokenizer)
+        ids = [self.tokenizer(p, add_special_tokens=True)["input_ids"] for p in prompts]
+        pad_id = self.tokenizer.pad_token_id
+        if pad_id is None:
+            pad_id = self.tokenizer.eos_token_id
+        input_ids, attention_mask = left_pad(ids, pad_id)
+        data = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if return_tensors != "pt":
+            data = {k: v.tolist() for k, v in data.items()}
+        encoding = BatchEncoding(data)
+        encoding["prompts"] = prompts
+        return encoding
+
+    def decode_generated(self, new_ids, prompt_ids=None, output_modality="arbitrary", config=None):
+        """Generated ids (one row per input) → ordered segments per input.
+
+        Text segments are ``{"type": "text", "text": str}`` (the original's strip of the whole continuation);
+        speech segments are ``{"type": "speech", "units": str, "context_units": str}`` where ``context_units`` is the
+        prompt's speech that this segment continues (arbitrary mode; decode both and cut, see the pipeline).
+        ``config`` is the model's :class:`SpiritLMConfig` (needed for the id layout).
+        """
+        if config is None:
+            raise ValueError("decode_generated needs the model's config (`config=model.config`) for the id layout.")
+        rows = new_ids.tolist() if hasattr(new_ids, "tolist") else [list(r) for r in new_ids]
+        prompts = prompt_ids.tolist() if hasattr(prompt_ids, "tolist") else prompt_ids
+        results = []
+        for index, row in enumerate(rows):
+            prompt_row = prompts[index] if prompts is not None else None
+            segments = split_generated_ids(row, config, output_modality, prompt_ids=prompt_row)
+            texts = strip_text_segments(
+                [decode_text_ids(self.tokenizer, config, s.ids) if s.type == "text" else None for s in segments]
+            )
+            out = []
+            for segment, text in zip(segments, texts):
+                if segment.type == "text":
+                    out.append({"type": "text", "text": text})
+                else:
+                    out.append({"type": "speech", "units": ids_to_unit_string(config, segment.ids),
+                                "context_units": ids_to_unit_string(config, segment.context_ids)})
+            results.append(out)
+        return results
+
+
+__all__ = ["SpiritLMProcessor", "normalize_input", "normalize_item", "is_batch", "build_prompt", "left_pad"]

@@ -19,7 +19,7 @@ import tempfile
 from typing import List
 
 TINY_TEXT_VOCAB_SIZE = 512
-_BUILD_VERSION = 3
+_BUILD_VERSION = 4
 
 _SUBJECTS = ["the cat", "a small robot", "my friend", "the old man", "robin", "the blue bird", "a child", "the teacher"]
 _VERBS = ["sees", "likes", "finds", "paints", "counts", "opens", "follows", "carries", "hears", "builds"]
@@ -160,6 +160,7 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     import torch
 
     from .configuration_spirit_lm import SpiritLMConfig
+    from .hub_folder import make_hub_ready
     from .modeling_spirit_lm import SpiritLMForCausalLM
 
     stamp_path = os.path.join(output_dir, "tiny_build.json")
@@ -177,6 +178,7 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     model.save_pretrained(output_dir)
     build_tiny_vocoder(os.path.join(output_dir, "vocoder"), variant, seed=seed)
     build_tiny_speech_tokenizer(os.path.join(output_dir, "speech_tokenizer"), variant, seed=seed)
+    make_hub_ready(output_dir)
     with open(stamp_path, "w") as f:
         json.dump(stamp, f)
     return output_dir
