@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test test-slow bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt setup.py
-	@command -v ffmpeg >/dev/null 2>&1 || { \
-	  echo "Installing Debian ffmpeg (torchcodec needs it)"; \
+	@{ command -v ffmpeg && command -v espeak-ng; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian ffmpeg (torchcodec needs it) and espeak-ng (speech for the alignment tests)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt

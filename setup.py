@@ -28,6 +28,7 @@ extras = {
     "expressive": ["torchfcpe==0.0.4"],
     "audio": ["torchaudio==2.11.0", "torchcodec==0.17.0", "soundfile"],
     "convert": ["pyyaml"],
+    "data": ["datasets", "pocketsphinx", "torchcodec==0.17.0"],
     "train": ["trl", "accelerate", "datasets", "peft"],
     "eval": ["evaluate", "jiwer", "datasets"],
     "dev": ["pytest", "pytest-timeout", "hypothesis"],
