@@ -119,7 +119,15 @@ class SpiritLMPipeline(Pipeline):
         return preprocess, forward, postprocess
 
     def __call__(self, inputs=None, **kwargs):
-        """Generate for one input or a list of inputs; returns a list of segments (a list of lists for a batch)."""
+        """Generate for one input or a list of inputs; returns a list of segments (a list of lists for a batch).
+
+        ``stream=True`` (one input) returns an iterator of text deltas and audio chunks as they are generated
+        instead; see ``streaming_spirit_lm.stream``.
+        """
+        if kwargs.pop("stream", False):
+            from .streaming_spirit_lm import stream
+
+            return stream(self, inputs, **kwargs)
         batch_size = kwargs.pop("batch_size", None) or self._batch_size or 8
         if inputs is None and "prompt" not in kwargs:
             raise ValueError("Give an input (text, audio or interleaved list) or `prompt=`.")
