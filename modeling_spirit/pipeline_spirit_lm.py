@@ -19,6 +19,11 @@ Call options: ``output_modality`` (``"text"`` | ``"speech"`` | ``"arbitrary"``, 
 ``prompt=`` (a raw prompt string used verbatim, as the original), ``speaker_id``, ``seed``, ``return_prompt``,
 ``original_banned_tokens`` (speech never stops at EOS, as the original), ``batch_size``, and every ``generate``
 keyword (``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``, ...).
+
+Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, few_shot="asr", examples=[(audio,
+"transcript"), ...])`` → ``[{"type": "text", "text": transcript}]``; ``few_shot="tts"`` with ``(text, audio)`` examples
+→ one speech segment; ``few_shot="intent"`` with ``(audio, intent)`` examples → the intent text. Generation stops when
+the model opens the next example.
 """
 
 import os
@@ -31,6 +36,7 @@ from transformers.utils import logging
 
 logger = logging.get_logger(__name__)
 
+from .few_shot import TASK_OUTPUT, _check_task, few_shot_prompt
 from .modeling_spirit_hifigan import SpiritLMHifiGan
 from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from .modeling_spirit_lm import (
@@ -114,6 +120,19 @@ class SpiritLMPipeline(Pipeline):
             preprocess["output_modality"] = OutputModality.parse(preprocess["output_modality"])
             forward["output_modality"] = preprocess["output_modality"]
             postprocess["output_modality"] = preprocess["output_modality"]
+        if "few_shot" in kwargs:
+            task = _check_task(kwargs.pop("few_shot"))
+            preprocess["few_shot"] = (task, kwargs.pop("examples", None))
+            # Generate freely and stop where the model opens the next example (spec: paper appendix B formats).
+            stop_marker = TASK_OUTPUT[task][1]
+            config = self.model.config
+            stop_id = config.speech_marker_id if stop_marker == "[Speech]" else config.text_marker_id
+            eos = config.eos_token_id
+            kwargs["eos_token_id"] = [*(eos if isinstance(eos, (list, tuple)) else [eos]), stop_id]
+            forward["output_modality"] = postprocess["output_modality"] = OutputModality.ARBITRARY
+            postprocess["few_shot"] = task
+        elif "examples" in kwargs:
+            raise ValueError("`examples=` is only used with `few_shot='asr'|'tts'|'intent'`.")
         # Everything else is a `generate` keyword.
         forward["generate_kwargs"] = kwargs
         return preprocess, forward, postprocess
@@ -156,7 +175,8 @@ class SpiritLMPipeline(Pipeline):
             )
         return self.speech_tokenizer.encode_string(audio)
 
-    def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None):
+    def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None,
+                   few_shot=None):
         if output_modality == OutputModality.SPEECH and self.vocoder is None:
             raise ValueError(
                 "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
@@ -164,6 +184,9 @@ class SpiritLMPipeline(Pipeline):
             )
         if prompt is not None:
             prompt_string = prompt  # verbatim, as the original (the interleaved input is ignored)
+        elif few_shot is not None:
+            task, examples = few_shot
+            prompt_string = few_shot_prompt(task, examples or [], inputs, self._encode_speech)
         else:
             prompt_string = build_prompt(normalize_input(inputs), output_modality, self._encode_speech)
         ids = self.tokenizer(prompt_string, add_special_tokens=True)["input_ids"]
@@ -207,13 +230,17 @@ class SpiritLMPipeline(Pipeline):
         return self._forward(model_inputs, **forward_params)
 
     def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
-                    return_prompt: bool = False):
+                    return_prompt: bool = False, few_shot=None):
         config = self.model.config
         results = []
         for m in model_outputs:
             segments = split_generated_ids(m["new_ids"], config, output_modality, prompt_ids=m["prompt_ids"])
             texts = [decode_text_ids(self.tokenizer, config, s.ids) if s.type == "text" else None for s in segments]
             texts = strip_text_segments(texts)
+            if few_shot is not None:
+                outputs = [self._few_shot_answer(few_shot, segments, texts, speaker_id)]
+                results.append((outputs, m["prompt"]) if return_prompt else outputs)
+                continue
             outputs: List[Dict[str, Any]] = []
             for index, (segment, text) in enumerate(zip(segments, texts)):
                 if segment.type == "text":
@@ -226,6 +253,22 @@ class SpiritLMPipeline(Pipeline):
                                     "units": ids_to_unit_string(config, segment.ids)})
             results.append((outputs, m["prompt"]) if return_prompt else outputs)
         return results
+
+    def _few_shot_answer(self, task, segments, texts, speaker_id) -> Dict[str, Any]:
+        """The first segment of the answer's modality (an empty one when the model produced none)."""
+        answer = TASK_OUTPUT[task][0]
+        for segment, text in zip(segments, texts):
+            if segment.type != answer:
+                continue
+            if answer == "text":
+                return {"type": "text", "text": text.strip()}
+            audio = self._speech_segment_audio(segment, 0, speaker_id, OutputModality.SPEECH)
+            return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate,
+                    "units": ids_to_unit_string(self.model.config, segment.ids)}
+        if answer == "text":
+            return {"type": "text", "text": ""}
+        return {"type": "speech", "audio": np.zeros(0, dtype=np.float32), "sampling_rate": self._sampling_rate,
+                "units": ""}
 
     # -- speech output -------------------------------------------------------------------------------------------
     @property
