@@ -62,6 +62,8 @@ _FILE_ROLES = {
     "tokenizer.json": "fast tokenizer (same ids as SentencePiece)",
     "tokenizer_config.json": "tokenizer settings",
     "special_tokens_map.json": "special tokens",
+    "processor_config.json": "processor settings (`AutoProcessor`: text tokenizer + audio feature extractor)",
+    "preprocessor_config.json": "audio feature extractor settings (16 kHz mono)",
     "speech_tokenizer/config.json": "speech tokenizer configuration (HuBERT 25 Hz units"
     "{expressive})",
     "speech_tokenizer/model.safetensors": "speech tokenizer weights",

@@ -87,35 +87,26 @@ def test_push_uploads_card_and_folder_and_loads_by_repo_id(tiny_folder, hub, tmp
     # The captured commit as a Hub cache; a fresh offline process loads it by repo id with remote code only.
     hf_home = tmp_path / "hf-home-remote"  # the HF_HOME run_without_package gives the child
     _lay_out_snapshot(hf_home, REPO_ID, FAKE_SHA, files)
-    uses_pipeline = "custom_pipelines" in json.loads(files["config.json"])
+    assert "spirit-lm" in json.loads(files["config.json"])["custom_pipelines"]  # made Hub-ready by make_hub_ready
     script = f"""
     import json, torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
-    repo = {REPO_ID!r}
-    if {uses_pipeline!r}:
-        pipe = pipeline("spirit-lm", model=repo, trust_remote_code=True)
-        out = pipe("The cat sees", output_modality="text", max_new_tokens=5, do_sample=False)
-        assert out[0]["type"] == "text" and isinstance(out[0]["text"], str), out
-        speech = pipe("The cat sees", output_modality="speech", max_new_tokens=8, do_sample=False)
-        assert speech[0]["type"] == "speech" and speech[0]["sampling_rate"] == 16000, speech
-        assert type(pipe.vocoder).__module__.startswith("transformers_modules."), type(pipe.vocoder)
-        wave = torch.randn(8000, generator=torch.Generator().manual_seed(0)).numpy() * 0.1
-        heard = pipe(wave, output_modality="text", max_new_tokens=4, do_sample=False)
-        assert heard[0]["type"] == "text", heard
-        print(json.dumps({{"how": "pipeline", "module": type(pipe.model).__module__}}))
-    else:
-        tok = AutoTokenizer.from_pretrained(repo, trust_remote_code=True)
-        model = AutoModelForCausalLM.from_pretrained(repo, trust_remote_code=True)
-        ids = tok("[Text]The cat sees", return_tensors="pt").input_ids
-        out = model.generate(ids, max_new_tokens=5, do_sample=False, output_modality="text")
-        text = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
-        assert out.shape[1] > ids.shape[1] and isinstance(text, str)
-        print(json.dumps({{"how": "auto", "module": type(model).__module__}}))
+    from transformers import pipeline
+    pipe = pipeline("spirit-lm", model={REPO_ID!r}, trust_remote_code=True)
+    out = pipe("The cat sees", output_modality="text", max_new_tokens=5, do_sample=False)
+    assert out[0]["type"] == "text" and isinstance(out[0]["text"], str), out
+    speech = pipe("The cat sees", output_modality="speech", max_new_tokens=8, do_sample=False)
+    assert speech[0]["type"] == "speech" and speech[0]["sampling_rate"] == 16000, speech
+    assert type(pipe.vocoder).__module__.startswith("transformers_modules."), type(pipe.vocoder)
+    wave = torch.randn(8000, generator=torch.Generator().manual_seed(0)).numpy() * 0.1
+    heard = pipe(wave, output_modality="text", max_new_tokens=4, do_sample=False)
+    assert heard[0]["type"] == "text", heard
+    print(json.dumps({{"module": type(pipe.model).__module__, "pipeline": type(pipe).__module__}}))
     """
     res = run_without_package(script, tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads(res.stdout.strip().splitlines()[-1])
     assert report["module"].startswith("transformers_modules."), report
+    assert report["pipeline"].startswith("transformers_modules."), report
 
 
 def test_push_to_a_branch(tiny_folder, hub):
