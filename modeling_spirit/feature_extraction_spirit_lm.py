@@ -58,10 +58,10 @@ class SpiritLMFeatureExtractor(SequenceFeatureExtractor):
 
         With ``padding=False`` the unpadded 1-D waveforms are returned as a list.
         """
-        batched = isinstance(audio, (list, tuple)) and len(audio) > 0 and not np.isscalar(audio[0])
-        items = list(audio) if batched else [audio]
-        if not items:
+        if isinstance(audio, (list, tuple)) and len(audio) == 0:
             raise ValueError("No audio given: pass one audio input or a non-empty list of them.")
+        batched = isinstance(audio, (list, tuple)) and not np.isscalar(audio[0])
+        items = list(audio) if batched else [audio]
         waves: List[np.ndarray] = [self.load(a, sampling_rate=sampling_rate, channel_id=channel_id) for a in items]
         if not padding:
             return BatchFeature({"input_values": waves})
