@@ -38,10 +38,14 @@ from .audio_utils import check_sampling_rate, load_audio
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig, fix_auto_map, fix_saved_auto_map
 from .units import units_to_string
 
-try:  # optional: pitch units (pip extra `expressive`)
-    import torchfcpe
-except ImportError:  # pragma: no cover
-    torchfcpe = None
+
+def _import_torchfcpe():
+    """torchfcpe (pitch units, pip extra `expressive`), imported on first use: importing it prints log lines."""
+    try:
+        import torchfcpe
+    except ImportError:  # pragma: no cover
+        return None
+    return torchfcpe
 
 SPEECH_TOKENIZER_SUBFOLDER = "speech_tokenizer"
 
@@ -545,6 +549,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
     def _fcpe(self, device: torch.device):
         model = self.__dict__.get("_fcpe_model")
         if model is None or self.__dict__.get("_fcpe_device") != str(device):
+            torchfcpe = _import_torchfcpe()
             if torchfcpe is None:
                 raise ImportError(
                     "Pitch units of the expressive speech tokenizer need `torchfcpe` (MIT; its F0 weights ship in "
