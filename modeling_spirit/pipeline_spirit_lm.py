@@ -36,19 +36,12 @@ from transformers.utils import logging
 
 logger = logging.get_logger(__name__)
 
+from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
 from .few_shot import TASK_OUTPUT, _check_task, few_shot_prompt
 from .modeling_spirit_hifigan import SpiritLMHifiGan
 from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-from .modeling_spirit_lm import (
-    OutputModality,
-    continued_speech_start,
-    decode_text_ids,
-    ids_to_unit_string,
-    keep_later_speech_segment,
-    split_generated_ids,
-    strip_text_segments,
-)
-from .processing_spirit_lm import build_prompt, is_batch, left_pad, normalize_input
+from .modeling_spirit_lm import OutputModality, continued_speech_start, keep_later_speech_segment
+from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
 
 _PREPROCESS_KEYS = ("output_modality", "prompt", "seed")
 _POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
@@ -98,6 +91,8 @@ class SpiritLMPipeline(Pipeline):
         super().__init__(model=model, tokenizer=tokenizer, **kwargs)
         if self.tokenizer is None:
             raise ValueError("pipeline('spirit-lm') needs the model's tokenizer; pass `tokenizer=`.")
+        if self.processor is None:
+            self.processor = SpiritLMProcessor(SpiritLMFeatureExtractor(), self.tokenizer)
         self._load_companions()
 
     def _load_companions(self) -> None:
@@ -231,44 +226,43 @@ class SpiritLMPipeline(Pipeline):
 
     def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
                     return_prompt: bool = False, few_shot=None):
-        config = self.model.config
+        rows = self.processor.decode_generated(
+            [m["new_ids"] for m in model_outputs], [m["prompt_ids"] for m in model_outputs], output_modality,
+            config=self.model.config,
+        )
         results = []
-        for m in model_outputs:
-            segments = split_generated_ids(m["new_ids"], config, output_modality, prompt_ids=m["prompt_ids"])
-            texts = [decode_text_ids(self.tokenizer, config, s.ids) if s.type == "text" else None for s in segments]
-            texts = strip_text_segments(texts)
+        for m, segments in zip(model_outputs, rows):
             if few_shot is not None:
-                outputs = [self._few_shot_answer(few_shot, segments, texts, speaker_id)]
-                results.append((outputs, m["prompt"]) if return_prompt else outputs)
-                continue
-            outputs: List[Dict[str, Any]] = []
-            for index, (segment, text) in enumerate(zip(segments, texts)):
-                if segment.type == "text":
-                    if text or output_modality == OutputModality.TEXT:
-                        outputs.append({"type": "text", "text": text})
-                    continue
-                audio = self._speech_segment_audio(segment, index, speaker_id, output_modality)
-                if audio is not None:
-                    outputs.append({"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate,
-                                    "units": ids_to_unit_string(config, segment.ids)})
+                outputs = [self._few_shot_answer(few_shot, segments, speaker_id)]
+            else:
+                outputs: List[Dict[str, Any]] = []
+                for index, segment in enumerate(segments):
+                    if segment["type"] == "text":
+                        if segment["text"] or output_modality == OutputModality.TEXT:
+                            outputs.append(segment)
+                        continue
+                    audio = self._speech_segment_audio(segment, index, speaker_id, output_modality)
+                    if audio is not None:
+                        outputs.append(self._speech_output(segment, audio))
             results.append((outputs, m["prompt"]) if return_prompt else outputs)
         return results
 
-    def _few_shot_answer(self, task, segments, texts, speaker_id) -> Dict[str, Any]:
+    def _few_shot_answer(self, task, segments, speaker_id) -> Dict[str, Any]:
         """The first segment of the answer's modality (an empty one when the model produced none)."""
         answer = TASK_OUTPUT[task][0]
-        for segment, text in zip(segments, texts):
-            if segment.type != answer:
+        for segment in segments:
+            if segment["type"] != answer:
                 continue
             if answer == "text":
-                return {"type": "text", "text": text.strip()}
-            audio = self._speech_segment_audio(segment, 0, speaker_id, OutputModality.SPEECH)
-            return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate,
-                    "units": ids_to_unit_string(self.model.config, segment.ids)}
+                return {"type": "text", "text": segment["text"].strip()}
+            plain = {**segment, "context_units": ""}
+            return self._speech_output(plain, self._speech_segment_audio(plain, 0, speaker_id, OutputModality.SPEECH))
         if answer == "text":
             return {"type": "text", "text": ""}
-        return {"type": "speech", "audio": np.zeros(0, dtype=np.float32), "sampling_rate": self._sampling_rate,
-                "units": ""}
+        return self._speech_output({"units": ""}, np.zeros(0, dtype=np.float32))
+
+    def _speech_output(self, segment, audio: np.ndarray) -> Dict[str, Any]:
+        return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate, "units": segment["units"]}
 
     # -- speech output -------------------------------------------------------------------------------------------
     @property
@@ -276,23 +270,24 @@ class SpiritLMPipeline(Pipeline):
         return int(getattr(self.model.config, "sampling_rate", 16000))
 
     def _speech_segment_audio(self, segment, index: int, speaker_id, output_modality) -> Optional[np.ndarray]:
-        """Vocode one speech segment; ``None`` when the original's rules drop it (arbitrary mode, spec §1.5)."""
+        """Vocode one speech segment (``{"units", "context_units"}``); ``None`` when the original's rules drop it
+        (arbitrary mode, spec §1.5)."""
         if self.vocoder is None:
             raise ValueError(
                 "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
                 "to the pipeline, or ask for output_modality='text'."
             )
-        config = self.model.config
-        unit_string = ids_to_unit_string(config, list(segment.context_ids) + list(segment.ids))
+        context = segment.get("context_units", "")
+        unit_string = context + segment["units"]
         n_total = unit_string.count("[Hu")
         if n_total == 0:
             # No HuBERT unit was generated: a documented empty waveform (speech mode) or nothing (arbitrary).
             return np.zeros(0, dtype=np.float32) if output_modality == OutputModality.SPEECH else None
-        n_context = ids_to_unit_string(config, segment.context_ids).count("[Hu") if segment.context_ids else 0
+        n_context = context.count("[Hu")
         if output_modality == OutputModality.ARBITRARY:
-            if segment.context_ids and continued_speech_start(1, n_context, n_total) is None:
+            if context and continued_speech_start(1, n_context, n_total) is None:
                 return None  # too little new speech after the prompt's
-            if not segment.context_ids and index > 0 and not keep_later_speech_segment(n_total):
+            if not context and index > 0 and not keep_later_speech_segment(n_total):
                 return None  # a short later speech segment
         if getattr(self.vocoder.config, "num_f0_tokens", 0) and "[Pi" not in unit_string:
             # An expressive vocoder cannot voice units without pitch (the original crashes here). Keep the units in
@@ -303,9 +298,9 @@ class SpiritLMPipeline(Pipeline):
             )
             return np.zeros(0, dtype=np.float32)
         if speaker_id is None:
-            speaker_id = getattr(config, "default_speaker", 2)
+            speaker_id = getattr(self.model.config, "default_speaker", 2)
         audio = self.vocoder.decode(unit_string, speaker_id=speaker_id)
-        if output_modality == OutputModality.ARBITRARY and segment.context_ids:
+        if output_modality == OutputModality.ARBITRARY and context:
             return audio[continued_speech_start(len(audio), n_context, n_total):]
         return audio
 
