@@ -144,3 +144,28 @@ def test_arbitrary_continuation_of_prompt_speech(pipe):
     n_total = (prompt_units + segs[0]["units"]).count("[Hu")
     start = continued_speech_start(len(full), 5, n_total)
     assert start is not None and np.array_equal(segs[0]["audio"], full[start:])
+
+
+def test_speech_input_forms_and_mixed_rates(pipe, tmp_path):
+    """Paths, bytes, arrays, tensors and datasets dicts give the same prompt; a batch with mixed rates is resampled."""
+    import io
+    from pathlib import Path
+
+    import soundfile as sf
+    import torch
+
+    wav = (0.1 * np.random.RandomState(1).randn(16000)).astype(np.float32)
+    path = tmp_path / "a.wav"
+    sf.write(path, wav, 16000, subtype="FLOAT")
+    buf = io.BytesIO()
+    sf.write(buf, wav, 16000, format="WAV", subtype="FLOAT")
+    expected = "[Speech]" + pipe.speech_tokenizer.encode_string(wav) + "[Text]"
+    for audio in (Path(path), buf.getvalue(), wav, torch.from_numpy(wav), {"array": wav, "sampling_rate": 16000}):
+        _, prompt = pipe(audio, output_modality="text", max_new_tokens=2, return_prompt=True)
+        assert prompt == expected, type(audio)
+    wav8k = wav[::2].copy()
+    batch = pipe([{"array": wav8k, "sampling_rate": 8000}, {"array": wav, "sampling_rate": 16000}],
+                 output_modality="text", max_new_tokens=2, return_prompt=True)
+    resampled = pipe.processor.feature_extractor.load({"array": wav8k, "sampling_rate": 8000})
+    assert batch[0][1] == "[Speech]" + pipe.speech_tokenizer.encode_string(resampled) + "[Text]"
+    assert batch[1][1] == expected
