@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Direct preference optimisation of a Spirit LM on interleaved preference pairs (prompt/chosen/rejected columns,
+any mix of text and unit strings). TRL ``DPOTrainer``; the reference model is a frozen copy of the starting folder
+(or the base under a LoRA adapter with ``use_peft: true``).
+
+    accelerate launch --config_file recipes/accelerate_configs/zero3.yaml recipes/scripts/dpo.py \\
+        recipes/spirit-lm-base-7b/dpo/config_full.yaml
+
+Arguments: ``TrlParser((SpiritLMScriptArguments, DPOConfig, ModelConfig))``; the YAML may be given as the first
+argument or with ``--config``, and any field can be overridden on the command line (``--max_steps 10``). The run
+ends with a Hub-ready folder at ``final_dir`` (default ``<output_dir>/final``), pushed with its card when
+``push_to_hub: true``. See recipes/README.md.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if (ROOT / "modeling_spirit").is_dir() and str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from trl import DPOConfig  # noqa: E402
+
+from recipes.scripts.spirit_recipe import SpiritLMScriptArguments, main as _main  # noqa: E402,F401
+
+STAGE = "dpo"
+CONFIG_CLASS = DPOConfig
+
+
+def main(argv=None):
+    return _main(STAGE, CONFIG_CLASS, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+#!/usr/bin/env python
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Supervised fine-tuning of a Spirit LM, e.g. ASR / TTS with the loss on the completion only: prompt/completion
+columns (``[Speech]<units>[Text]`` -> ``<transcript>``; ``[Text]<text>[Speech]`` -> ``<units>``), or a plain ``text``
+column. Full fine-tuning or LoRA (``use_peft: true``; the adapter is merged into the saved folder and kept in
+``adapter/``). TRL ``SFTTrainer``.
+
+    accelerate launch --config_file recipes/accelerate_configs/ddp.yaml recipes/scripts/sft.py \\
+        recipes/spirit-lm-base-7b/sft/config_lora.yaml
+
+Arguments: ``TrlParser((SpiritLMScriptArguments, SFTConfig, ModelConfig))``; the YAML may be given as the first
+argument or with ``--config``, and any field can be overridden on the command line (``--max_steps 10``). The run
+ends with a Hub-ready folder at ``final_dir`` (default ``<output_dir>/final``), pushed with its card when
+``push_to_hub: true``. See recipes/README.md.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if (ROOT / "modeling_spirit").is_dir() and str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from trl import SFTConfig  # noqa: E402
+
+from recipes.scripts.spirit_recipe import SpiritLMScriptArguments, main as _main  # noqa: E402,F401
+
+STAGE = "sft"
+CONFIG_CLASS = SFTConfig
+
+
+def main(argv=None):
+    return _main(STAGE, CONFIG_CLASS, argv)
+
+
+if __name__ == "__main__":
+    main()
