@@ -117,20 +117,37 @@ def sequence_logprobs(
         rows = order[start:start + batch_size]
         seqs = [pairs[i][0] + pairs[i][1] for i in rows]
         ids, mask, pos, offsets = pad_batch(seqs, pad_id, padding_side)
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device)).logits
-        logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)  # (B, T-1, V): predicts token t+1
-        token_lp = logprobs.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).cpu()  # (B, T-1)
-        for b, i in enumerate(rows):
-            n_prompt, n_cont = len(pairs[i][0]), len(pairs[i][1])
-            first = int(offsets[b]) + n_prompt - 1  # logit index predicting the first continuation token
-            values = token_lp[b, first:first + n_cont].double()
+        spans = [(b, int(offsets[b]) + len(pairs[i][0]) - 1, len(pairs[i][1])) for b, i in enumerate(rows)]
+        # Positions whose next-token distribution is scored: (row, first logit index, count).
+        row_idx = torch.cat([torch.full((n,), b, dtype=torch.long) for b, _, n in spans])  # (N,)
+        pos_idx = torch.cat([torch.arange(first, first + n) for _, first, n in spans])  # (N,)
+        targets = ids[row_idx, pos_idx + 1]  # (N,)
+        token_lp = _scored_logprobs(model, ids.to(device), mask.to(device), pos.to(device), row_idx.to(device),
+                                    pos_idx.to(device), targets.to(device)).cpu()  # (N,)
+        start_n = 0
+        for (b, _, n), i in zip(spans, rows):
+            values = token_lp[start_n:start_n + n].double()
+            start_n += n
             total = float(values.sum())
-            results[i] = {"sum": total, "mean": total / n_cont, "n_tokens": n_cont}
+            results[i] = {"sum": total, "mean": total / n, "n_tokens": n}
         if bar is not None:
             bar.update(len(rows))
     if bar is not None:
         bar.close()
     return results  # type: ignore[return-value]
+
+
+def _scored_logprobs(model, ids, mask, pos, row_idx, pos_idx, targets):
+    """``log p(targets)`` at the selected positions, ``(N,)``. For a ``*ForCausalLM`` with ``.model`` and
+    ``.lm_head`` (Llama), the vocabulary projection and softmax run only on the scored positions (the prompt's
+    positions never reach the ``(T, V)`` logits); other models go through their full logits."""
+    body, head = getattr(model, "model", None), getattr(model, "get_output_embeddings", lambda: None)()
+    if body is not None and head is not None:
+        hidden = body(input_ids=ids, attention_mask=mask, position_ids=pos).last_hidden_state  # (B, T, H)
+        logits = head(hidden[row_idx, pos_idx])  # (N, V)
+    else:
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[row_idx, pos_idx]  # (N, V)
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (N,)
 
 
 def pair_accuracy(good: Sequence[float], bad: Sequence[float]) -> float:
