@@ -49,7 +49,7 @@ def train_once(model_dir, dataset, packing: bool, strategy: str, steps: int, bat
 
     tokenizer = load_spirit_tokenizer(model_dir)
     torch.manual_seed(0)
-    model = load_spirit_model(model_dir)
+    model = load_spirit_model(model_dir, training=True)  # no KV cache: packed documents stay apart
     args = SFTConfig(
         output_dir=out, max_steps=steps, per_device_train_batch_size=batch, learning_rate=3e-3,
         lr_scheduler_type="constant", packing=packing, packing_strategy=strategy, max_length=max_length,

@@ -232,6 +232,24 @@ def test_units_from_another_speech_tokenizer_are_refused(tiny, tmp_path):
     assert not (tmp_path / "out" / "final").exists()
 
 
+def test_training_model_keeps_packed_documents_apart(tiny):
+    """Padding-free packing (bfd_split) under sdpa relies on transformers' per-document mask from position ids,
+    which it skips when a KV cache is built: the recipes load the model with use_cache=False."""
+    import torch
+
+    from recipes.scripts.spirit_recipe import load_spirit_model
+
+    model = load_spirit_model(tiny["model"], training=True).train()
+    assert model.config.use_cache is False
+    a, b = torch.tensor([[1, 513, 520, 600, 700, 512, 261, 364, 2]]), torch.tensor([[1, 512, 261, 364, 300, 2]])
+    flat = torch.cat([a, b], 1)
+    pos = torch.cat([torch.arange(a.shape[1]), torch.arange(b.shape[1])])[None]
+    with torch.no_grad():
+        packed = model(input_ids=flat, position_ids=pos).logits[0]
+        torch.testing.assert_close(packed[:a.shape[1]], model(a).logits[0], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(packed[a.shape[1]:], model(b).logits[0], atol=1e-5, rtol=1e-5)
+
+
 def test_split_prompt_completion():
     from recipes.scripts.spirit_recipe import split_prompt_completion
 

@@ -144,8 +144,12 @@ def resolve_model_folder(name_or_path: str, revision: Optional[str] = None) -> P
     return folder
 
 
-def load_spirit_model(folder, model_args=None):
-    """``SpiritLMForCausalLM.from_pretrained(folder)`` with the ``ModelConfig``'s dtype and attention."""
+def load_spirit_model(folder, model_args=None, training: bool = False):
+    """``SpiritLMForCausalLM.from_pretrained(folder)`` with the ``ModelConfig``'s dtype and attention.
+
+    ``training=True`` turns the KV cache off (``config.use_cache = False``; :func:`save_hub_ready` turns it back on):
+    a cache is useless in training and, with it, transformers skips the per-document mask that padding-free packing
+    (``bfd_split`` / ``bfd``) needs under ``sdpa``/``eager``, letting packed documents attend to each other."""
     import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
     from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
 
@@ -155,7 +159,10 @@ def load_spirit_model(folder, model_args=None):
             kwargs["dtype"] = model_args.dtype
         if model_args.attn_implementation:
             kwargs["attn_implementation"] = model_args.attn_implementation
-    return SpiritLMForCausalLM.from_pretrained(str(folder), **kwargs)
+    model = SpiritLMForCausalLM.from_pretrained(str(folder), **kwargs)
+    if training:
+        model.config.use_cache = False
+    return model
 
 
 def load_spirit_tokenizer(folder):
@@ -200,7 +207,7 @@ def load_any(path: str, config: Optional[str] = None, streaming: bool = False):
         if builder is None:
             raise ValueError(f"Don't know how to read {path}: give a .jsonl/.json/.parquet/.csv file or a folder.")
         return load_dataset(builder, data_files=str(p))
-    if path.startswith((".", "/")) or os.sep in path.rstrip("/").split("/", 1)[-1]:
+    if path.startswith((".", "/")) or "/" in path.rstrip("/").split("/", 1)[-1] or p.suffix.lower() in _FILE_BUILDERS:
         raise FileNotFoundError(f"Dataset {path} does not exist.")
     return load_dataset(path, name=config, streaming=streaming)
 
@@ -572,14 +579,14 @@ def run(stage: str, script_args: SpiritLMScriptArguments, training_args, model_a
     if training_args.eval_strategy != "no" and eval_ds is None:
         raise ValueError("eval_strategy is set but there is no evaluation data: give a dataset with a "
                          f"{script_args.dataset_test_split!r} split or set eval_split_size.")
-    model = load_spirit_model(folder, model_args)
+    model = load_spirit_model(folder, model_args, training=True)
     peft_config = get_peft_config(model_args)
     if stage == "dpo":
         from trl import DPOTrainer
 
         ref = None
         if peft_config is None and not training_args.precompute_ref_log_probs:
-            ref = load_spirit_model(folder, model_args)
+            ref = load_spirit_model(folder, model_args, training=True)
         trainer = DPOTrainer(model=model, ref_model=ref, args=training_args, train_dataset=train, eval_dataset=eval_ds,
                              processing_class=tokenizer, peft_config=peft_config)
     else:
