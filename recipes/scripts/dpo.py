@@ -20,16 +20,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if (ROOT / "modeling_spirit").is_dir() and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from trl import DPOConfig  # noqa: E402
+from trl import DPOConfig, ModelConfig, TrlParser  # noqa: E402
 
-from recipes.scripts.spirit_recipe import SpiritLMScriptArguments, main as _main  # noqa: E402,F401
+from recipes.scripts.spirit_recipe import SpiritLMScriptArguments, config_first, run  # noqa: E402
 
 STAGE = "dpo"
 CONFIG_CLASS = DPOConfig
 
 
 def main(argv=None):
-    return _main(STAGE, CONFIG_CLASS, argv)
+    parser = TrlParser((SpiritLMScriptArguments, DPOConfig, ModelConfig))
+    script_args, training_args, model_args = parser.parse_args_and_config(config_first(argv))
+    return run(STAGE, script_args, training_args, model_args)
 
 
 if __name__ == "__main__":

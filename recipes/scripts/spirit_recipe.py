@@ -25,7 +25,7 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from trl import ScriptArguments
 
@@ -112,11 +112,16 @@ def parse_args(config_class, argv=None):
     (``script.py recipe.yaml --max_steps 10`` equals ``script.py --config recipe.yaml --max_steps 10``)."""
     from trl import ModelConfig, TrlParser
 
+    parser = TrlParser((SpiritLMScriptArguments, config_class, ModelConfig))
+    return parser.parse_args_and_config(config_first(argv))
+
+
+def config_first(argv=None) -> List[str]:
+    """``sys.argv[1:]`` (or ``argv``) with a leading ``recipe.yaml`` turned into ``--config recipe.yaml``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".yaml", ".yml")) and "--config" not in argv:
         argv = ["--config", argv[0], *argv[1:]]
-    parser = TrlParser((SpiritLMScriptArguments, config_class, ModelConfig))
-    return parser.parse_args_and_config(argv)
+    return argv
 
 
 # ----------------------------------------------------------------------------------------------------------------
