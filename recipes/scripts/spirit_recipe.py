@@ -81,7 +81,8 @@ class SpiritLMScriptArguments(ScriptArguments):
     dataset_seed: int = field(default=0, metadata={"help": "Seed of the interleaving span plans."})
     dataset_text_column: str = field(default="text", metadata={"help": "Transcript column of an encoded dataset."})
     dataset_words_column: str = field(default="words", metadata={"help": "Word-alignment column of an encoded dataset."})
-    dataset_mixture: Optional[dict | str] = field(
+    # Typed `str` for argparse (a JSON string on the command line); a YAML mapping arrives as a dict.
+    dataset_mixture: Optional[str] = field(
         default=None,
         metadata={"help": "Weighted sources {name: {path, weight, kind, split, config}} (YAML mapping or JSON)."},
     )
