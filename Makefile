@@ -3,14 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# ffmpeg: torchcodec's decoder; espeak-ng + festival voices: speech with word timings (toy corpus, alignment tests).
+DEBIAN_PACKAGES := ffmpeg espeak-ng festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k
 
 .PHONY: setup demo test test-slow bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt setup.py
-	@{ command -v ffmpeg && command -v espeak-ng; } >/dev/null 2>&1 || { \
-	  echo "Installing Debian ffmpeg (torchcodec needs it) and espeak-ng (speech for the alignment tests)"; \
+$(STAMP): requirements.txt requirements-dev.txt setup.py Makefile
+	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "Installing Debian packages: $(DEBIAN_PACKAGES)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ffmpeg espeak-ng; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
