@@ -361,6 +361,8 @@ register_main("interleave", "build training text (speech, text, interleaved, ASR
               "processing.interleave:main")
 register_main("init", "start a Spirit LM from a Llama-family text model (adds the speech tokens)",
               "processing.init_model:main")
+register_main("toy-corpus", "synthesise the toy English corpus (festival + espeak-ng, word timings, splits)",
+              "processing.toy_corpus:main")
 register_main("evaluate", "evaluate on a paper task (swuggy, sblimp, storycloze, stsp, asr, tts, intent, ...)",
               "recipes.eval.cli:main")
 
