@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paper's number beside ours. Data layouts: recipes/eval/README.md.")
     p.add_argument("task", choices=TASKS)
     p.add_argument("--model", required=True, help="Spirit LM folder or Hub id")
-    p.add_argument("--data", required=True, help="the task's JSON-lines manifest ('tiny': the built-in tiny set)")
+    p.add_argument("--data", required=True, help="the task's JSON-lines manifest ('tiny': the built-in tiny set; "
+                   "swuggy/sblimp/storycloze/topic-storycloze: also the official download's folder)")
     p.add_argument("--output", help="write the JSON result here")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--limit", type=int, help="only the first N records")
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--modes", default="all", help="comma-separated T,S,T>S,S>T (default: all the task has)")
     z.add_argument("--scoring", default="sum,mean", help="sum (Table 10 plain) and/or mean (token-normalised)")
     z.add_argument("--padding-side", default="right", choices=("right", "left"))
+    z.add_argument("--official-text", help="official sSC/tSC folder given as --data: the textual StoryCloze CSV "
+                   "(default: a StoryCloze CSV inside the folder)")
     s = p.add_argument_group("stsp")
     s.add_argument("--directions", default="all", help="comma-separated t2t,t2s,s2t,s2s")
     s.add_argument("--speech-classifier", help="audio-classification model folder (default ROOT/model/...)")
@@ -60,6 +63,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .tiny_data import build_tiny_sets
 
         data = build_tiny_sets("out/eval-tiny")[args.task]
+    official_note = None
+    if args.task in ZERO_SHOT_TASKS:
+        from .official import is_official_source, prepare
+
+        if is_official_source(data):  # an official download (folder or gold.csv): convert it for this task
+            try:
+                source = data
+                data, modes = prepare(args.task, data, text=args.official_text, modes=args.modes)
+            except (ManifestError, ValueError) as err:
+                print(f"spirit-lm evaluate: error: {err}", file=sys.stderr)
+                return 1
+            if args.modes in (None, "all"):
+                args.modes = ",".join(modes)
+            official_note = f"converted from the official layout at {source} (manifest {data}); modes {args.modes}"
+            print(official_note)
     common = dict(batch_size=args.batch_size, limit=args.limit, audio_root=args.audio_root,
                   progress=not args.no_progress, save_items=args.save_items, device=args.device)
     if args.task in ZERO_SHOT_TASKS:
@@ -79,6 +97,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ManifestError, ValueError, ImportError, FileNotFoundError) as err:
         print(f"spirit-lm evaluate: error: {err}", file=sys.stderr)
         return 1
+    if official_note:
+        result["notes"].append(official_note)
+        if args.output:
+            from .results import write_result
+
+            write_result(result, args.output)
     print(format_table(result))
     if args.output:
         print(f"wrote {args.output}")

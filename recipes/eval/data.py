@@ -31,8 +31,19 @@ def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[
 
     Returns:
         The records (dicts), in file order, each with ``_line`` (its 1-based line number) added.
+
+    A folder (or a ``gold.csv``) in an official layout (ZeroSpeech 2021 lexical/syntactic, spoken StoryCloze) is
+    converted on the fly (:mod:`recipes.eval.official`; errors then name the official file and line).
     """
     path = Path(path)
+    if path.is_dir() or (path.is_file() and path.suffix == ".csv"):
+        from .official import check_records, convert
+
+        records = convert(None, path)
+        check_records(records, required)
+        for group in any_of:
+            check_records([r for r in records if not any(r.get(k) not in (None, "") for k in group)], group)
+        return records
     if not path.is_file():
         raise ManifestError(f"Manifest {str(path)!r} does not exist (or is not a file).")
     records = []
