@@ -21,13 +21,15 @@ class ManifestError(ValueError):
     """A manifest that cannot be read; the message names the file and line."""
 
 
-def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[str]] = ()) -> List[Dict[str, Any]]:
+def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[str]] = (),
+                  task: Optional[str] = None) -> List[Dict[str, Any]]:
     """Read and check a JSON-lines manifest.
 
     Args:
         path: the ``.jsonl`` file.
         required: fields every record must have.
         any_of: groups of fields of which each record must have at least one.
+        task: the evaluation task, used when ``path`` is an official folder (e.g. sSC vs tSC text handling).
 
     Returns:
         The records (dicts), in file order, each with ``_line`` (its 1-based line number) added.
@@ -39,7 +41,7 @@ def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[
     if path.is_dir() or (path.is_file() and path.suffix == ".csv"):
         from .official import check_records, convert
 
-        records = convert(None, path)
+        records = convert(task, path)
         check_records(records, required)
         for group in any_of:
             check_records([r for r in records if not any(r.get(k) not in (None, "") for k in group)], group)

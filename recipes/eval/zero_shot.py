@@ -128,7 +128,7 @@ def evaluate_zero_shot(
     for s in scorings:
         if s not in SCORINGS:
             raise ValueError(f"Unknown scoring {s!r}; allowed: {list(SCORINGS)}.")
-    records = read_manifest(data, required=_required_fields(task, modes))
+    records = read_manifest(data, required=_required_fields(task, modes), task=task)
     if limit:
         records = records[:limit]
     pipe, model_path = load_spirit(model, device=device)
