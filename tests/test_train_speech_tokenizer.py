@@ -1,0 +1,176 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Speech-tokenizer training (processing/train_speech_tokenizer.py) on a tiny synthetic "phone" corpus.
+
+Utterances are random concatenations of six "phones" with known labels (three harmonic tones, high- and low-band
+noise, near-silence), each 4-8 HuBERT frames long; frame labels are the phone under each frame centre.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from processing.train_speech_tokenizer import (
+    SpeechTokenizerTrainingArguments,
+    acoustic_features,
+    compute_span_mask,
+    fit_kmeans,
+    frame_geometry,
+    frame_word_labels,
+    num_frames,
+    train_speech_tokenizer,
+    unit_metrics,
+    word_probe,
+)
+
+SR = 16000
+HOP = 640
+PHONES = {"a": 300.0, "e": 900.0, "i": 2200.0, "s": "hi", "m": "lo", "_": None}
+
+
+def synth_corpus(n_utt=20, seed=0):
+    rng = np.random.default_rng(seed)
+    names = list(PHONES)
+    waves, segments = [], []
+    for _ in range(n_utt):
+        parts, segs, t = [], [], 0
+        for _ in range(int(rng.integers(10, 15))):
+            p = names[int(rng.integers(len(names)))]
+            n = int(rng.integers(4, 9)) * HOP
+            x = np.arange(n) / SR
+            v = PHONES[p]
+            if v is None:
+                w = 0.003 * rng.standard_normal(n)
+            elif v == "hi":
+                w = 0.3 * np.diff(rng.standard_normal(n + 1))
+            elif v == "lo":
+                w = 0.3 * np.convolve(rng.standard_normal(n), np.ones(20) / 5, "same")
+            else:
+                w = 0.4 * np.sin(2 * np.pi * v * x + rng.uniform(0, 6.28)) + 0.2 * np.sin(4 * np.pi * v * x)
+            parts.append(w)
+            segs.append((t, t + n, p))
+            t += n
+        waves.append(np.concatenate(parts).astype(np.float32))
+        segments.append(segs)
+    return waves, segments
+
+
+def frame_labels(wave, segs, cfg):
+    hop, rf = frame_geometry(cfg)
+    out = []
+    for i in range(num_frames(len(wave), cfg)):
+        c = i * hop + rf / 2
+        out.append(next(p for s, e, p in segs if s <= c < e))
+    return out
+
+
+def tiny_args(output_dir, **kw):
+    base = dict(
+        output_dir=str(output_dir), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        conv_dim=16, num_conv_pos_embeddings=16, hubert_output_layer=2, vocab_size=12, quantizer_hidden_sizes=[32, 32],
+        kmeans1_clusters=8, pretrain_steps=40, batch_size=4, crop_frames=30, learning_rate=2e-3, save_steps=1000,
+        quantizer_epochs=30, quantizer_batch_size=256, progress=False, seed=0,
+    )
+    base.update(kw)
+    return SpeechTokenizerTrainingArguments(**base)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return synth_corpus()
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    waves, segs = corpus
+    args = tiny_args(tmp_path_factory.mktemp("st") / "model")
+    from processing.train_speech_tokenizer import build_speech_tokenizer
+
+    cfg = build_speech_tokenizer(args).config.hubert_config
+    labels = [frame_labels(w, s, cfg) for w, s in zip(waves, segs)]
+    model, report = train_speech_tokenizer(waves, args, frame_labels=labels)
+    return args, model, report, labels
+
+
+def test_acoustic_features_on_hubert_grid():
+    from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
+
+    cfg = default_hubert_config()
+    assert frame_geometry(cfg) == (640, 720)
+    for n in (719, 720, 1359, 1360, 16000, 16001):
+        f = acoustic_features(torch.randn(n), cfg)
+        assert f.shape == (num_frames(n, cfg), 39)
+    assert num_frames(16000, cfg) == 24
+
+
+def test_kmeans_seeded_and_separates():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.randn(200, 3, generator=g) * 0.1 + c for c in (torch.tensor([0.0, 0, 5]), torch.tensor([5.0, 0, 0]), torch.tensor([0.0, 5, 0]))])
+    km = fit_kmeans(x, 3, seed=1)
+    a = km.predict(x)
+    assert torch.equal(a, fit_kmeans(x, 3, seed=1).predict(x))
+    for s in range(3):
+        assert len(set(a[s * 200 : (s + 1) * 200].tolist())) == 1
+    # mini-batch path
+    km2 = fit_kmeans(x, 3, seed=1, batch_size=100, max_iter=30)
+    assert unit_metrics([km2.predict(x).tolist()], [[i // 200 for i in range(600)]])["frame_purity"] == 1.0
+
+
+def test_span_mask():
+    m = compute_span_mask(3, 50, 0.65, 5, torch.Generator().manual_seed(0))
+    assert m.shape == (3, 50) and m.any(1).all() and 0.2 < m.float().mean() < 0.8
+
+
+def test_metrics_and_probe():
+    m = unit_metrics([[0, 0, 1, 1]], [["a", "a", "b", "b"]], num_units=4)
+    assert m["frame_purity"] == 1.0 and abs(m["pnmi"] - 1.0) < 1e-9 and m["usage_entropy_bits"] == 1.0
+    p = word_probe([("x", [1, 1, 2]), ("y", [3, 3])], [("x", [1, 2]), ("y", [3])], 5)
+    assert p["accuracy"] == 1.0
+    from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
+
+    lab = frame_word_labels([{"word": "Hi,", "start": 0.0, "end": 0.1}], 5, default_hubert_config())
+    assert lab[:2] == ["hi", "hi"] and lab[-1] == "<sil>"
+
+
+def test_training_lowers_losses_and_units_are_pure(trained, corpus, tmp_path):
+    args, model, report, labels = trained
+    p = report["pretrain1"]
+    assert p["steps"] == args.pretrain_steps
+    assert p["last_loss"] < p["first_loss"] - 0.1, p
+    q = report["quantizer"]["epoch_losses"]
+    assert q[-1] < 0.5 * q[0], q
+    # the saved folder loads and its units carry the phone identity
+    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
+    tok = SpiritLMSpeechTokenizer.from_pretrained(args.output_dir)
+    assert tok.config.quantizer_vocab_size == args.vocab_size
+    waves, _ = corpus
+    units = [u["hubert"] for u in tok.encode_units(waves)]
+    assert [len(u) for u in units] == [len(l) for l in labels]
+    assert all(0 <= x < args.vocab_size for u in units for x in u)
+    m = unit_metrics(units, labels, args.vocab_size)
+    assert m["frame_purity"] > m["chance_purity"] + 0.25, m
+    assert m["units_used"] >= 6 and m["pnmi"] > 0.4, m
+    # held-out utterances too
+    held_w, held_s = synth_corpus(6, seed=1)
+    cfg = tok.config.hubert_config
+    held_l = [frame_labels(w, s, cfg) for w, s in zip(held_w, held_s)]
+    held_u = [u["hubert"] for u in tok.encode_units(held_w)]
+    mh = unit_metrics(held_u, held_l, args.vocab_size)
+    assert mh["frame_purity"] > mh["chance_purity"] + 0.25, mh
+    saved = json.load(open(os.path.join(args.output_dir, "training_report.json")))
+    assert saved["units"]["frames"] == m["frames"]
+
+
+def test_resume_equals_uninterrupted(trained, corpus, tmp_path):
+    args, _, report, labels = trained
+    waves, _ = corpus
+    args2 = tiny_args(tmp_path / "resumed", save_steps=7, quantizer_epochs=2)
+    assert train_speech_tokenizer(waves, args2, stop_after=("pretrain1", 17)) == (None, None)
+    state = json.load(open(os.path.join(args2.output_dir, "work", "pretrain1", "trainer_state.json")))
+    assert state["step"] == 17
+    assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in os.listdir(os.path.join(args2.output_dir, "work", "pretrain1")))
+    _, report2 = train_speech_tokenizer(waves, args2)
+    np.testing.assert_allclose(report2["pretrain1"]["losses"], report["pretrain1"]["losses"], rtol=1e-4, atol=1e-5)
