@@ -363,6 +363,10 @@ register_main("init", "start a Spirit LM from a Llama-family text model (adds th
               "processing.init_model:main")
 register_main("toy-corpus", "synthesise the toy English corpus (festival + espeak-ng, word timings, splits)",
               "processing.toy_corpus:main")
+register_main("train-speech-tokenizer", "train a HuBERT-style speech tokenizer + linear quantizer on your audio",
+              "processing.train_speech_tokenizer:main")
+register_main("train-vocoder", "train a unit HiFi-GAN vocoder (mel loss + duration predictor) on encoded audio",
+              "processing.train_vocoder:main")
 register_main("evaluate", "evaluate on a paper task (swuggy, sblimp, storycloze, stsp, asr, tts, intent, ...)",
               "recipes.eval.cli:main")
 
