@@ -18,14 +18,14 @@ from .results import format_table, results_to_eval_results, write_result
 
 ZERO_SHOT_TASKS = ("swuggy", "sblimp", "storycloze", "topic-storycloze")
 FEW_SHOT_TASKS = ("asr", "tts", "intent")
-TASKS = ZERO_SHOT_TASKS + ("stsp",) + FEW_SHOT_TASKS
+TASKS = ZERO_SHOT_TASKS + ("stsp",) + FEW_SHOT_TASKS + ("toy",)
 
 
 def evaluate(task: str, model, data, output: Optional[str] = None, **kwargs) -> Dict[str, Any]:
-    """Run ``task`` on ``model`` (folder, Hub id or ``pipeline("spirit-lm")``) with the manifest ``data``; write
-    the JSON result to ``output`` when given. Keyword arguments go to the task's function
-    (:func:`~recipes.eval.zero_shot.evaluate_zero_shot`, :func:`~recipes.eval.stsp.evaluate_stsp`,
-    :func:`~recipes.eval.few_shot_tasks.evaluate_few_shot`)."""
+    """Run ``task`` on ``model`` (folder, Hub id or ``pipeline("spirit-lm")``) with the manifest ``data`` (for
+    ``"toy"``: the toy corpus folder); write the JSON result to ``output`` when given. Keyword arguments go to the
+    task's function (:func:`~recipes.eval.zero_shot.evaluate_zero_shot`, :func:`~recipes.eval.stsp.evaluate_stsp`,
+    :func:`~recipes.eval.few_shot_tasks.evaluate_few_shot`, :func:`~recipes.eval.toy.evaluate_toy`)."""
     task = task.lower()
     if task in ZERO_SHOT_TASKS:
         from .zero_shot import evaluate_zero_shot
@@ -39,6 +39,10 @@ def evaluate(task: str, model, data, output: Optional[str] = None, **kwargs) -> 
         from .few_shot_tasks import evaluate_few_shot
 
         result = evaluate_few_shot(task, model, data, **kwargs)
+    elif task == "toy":
+        from .toy import evaluate_toy
+
+        return evaluate_toy(model, data, output=output, **kwargs)
     else:
         raise ValueError(f"Unknown task {task!r}; allowed: {list(TASKS)}.")
     if output:

@@ -2,6 +2,8 @@
 """``spirit-lm evaluate TASK --model M --data D [--output results.json]`` (also ``python -m recipes.eval.cli``).
 
 ``--data tiny`` builds and uses the built-in tiny set of the task (``out/eval-tiny``; for CI).
+``spirit-lm evaluate toy --model M --data CORPUS_DIR [--limit N] [--tasks resynthesis,asr,...]``: the toy-corpus
+evaluation (:mod:`recipes.eval.toy`).
 """
 
 import argparse
@@ -18,8 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="spirit-lm evaluate",
         description="Evaluate a Spirit LM on one task of the paper (zero-shot likelihood: swuggy, sblimp, storycloze, "
-        "topic-storycloze; stsp; few-shot: asr, tts, intent). Writes a JSON result and prints a table with the "
-        "paper's number beside ours. Data layouts: recipes/eval/README.md.")
+        "topic-storycloze; stsp; few-shot: asr, tts, intent), or a model trained on the toy corpus (toy: --data is "
+        "the corpus folder). Writes a JSON result and prints a table with the paper's number beside ours. Data "
+        "layouts: recipes/eval/README.md.")
     p.add_argument("task", choices=TASKS)
     p.add_argument("--model", required=True, help="Spirit LM folder or Hub id")
     p.add_argument("--data", required=True, help="the task's JSON-lines manifest ('tiny': the built-in tiny set; "
@@ -53,12 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--context", type=int, help="context limit (asr 1024, tts 2048, intent: the model's)")
     f.add_argument("--max-new-tokens", type=int, help="override the task's max new tokens")
     f.add_argument("--judge", help="TTS ASR judge: default faster-whisper Whisper tiny.en; or a model path")
+    t = p.add_argument_group("toy (--data: the toy corpus folder)")
+    t.add_argument("--tasks", default="all", help="comma-separated resynthesis,asr,tts,continuation,storycloze "
+                   "(default: all)")
+    t.add_argument("--split", default="test", help="the evaluated split (default test)")
+    t.add_argument("--shots-split", default="train", help="the split the few-shot examples come from (default train)")
+    t.add_argument("--work-dir", help="keep the wavs and manifests here (default: a temporary folder)")
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     data = args.data
+    if args.task == "toy":
+        return _main_toy(args)
     if data == "tiny":
         from .tiny_data import build_tiny_sets
 
@@ -104,6 +115,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
             write_result(result, args.output)
     print(format_table(result))
+    if args.output:
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _main_toy(args) -> int:
+    from .toy import evaluate_toy, format_toy_table
+
+    max_new = {"asr": args.max_new_tokens, "tts": args.max_new_tokens} if args.max_new_tokens else None
+    try:
+        result = evaluate_toy(args.model, args.data, split=args.split, output=args.output, tasks=args.tasks,
+                              limit=args.limit, shots=args.shots, shots_split=args.shots_split, seed=args.seed,
+                              judge=args.judge, batch_size=args.batch_size, progress=not args.no_progress,
+                              work_dir=args.work_dir, max_new_tokens=max_new, device=args.device)
+    except (ValueError, ImportError, FileNotFoundError) as err:
+        print(f"spirit-lm evaluate: error: {err}", file=sys.stderr)
+        return 1
+    print(f"toy — {result['model']} (revision {result['model_revision']}), {args.data} [{args.split}]")
+    print(format_toy_table(result))
     if args.output:
         print(f"wrote {args.output}")
     return 0
