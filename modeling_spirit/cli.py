@@ -367,6 +367,8 @@ register_main("train-speech-tokenizer", "train a HuBERT-style speech tokenizer +
               "processing.train_speech_tokenizer:main")
 register_main("train-vocoder", "train a unit HiFi-GAN vocoder (mel loss + duration predictor) on encoded audio",
               "processing.train_vocoder:main")
+register_main("train-toy", "train a whole toy Spirit LM on a CPU: corpus, speech tokenizer, vocoder, LM, evaluation",
+              "processing.train_toy:main")
 register_main("evaluate", "evaluate on a paper task (swuggy, sblimp, storycloze, stsp, asr, tts, intent, ...)",
               "recipes.eval.cli:main")
 

@@ -114,10 +114,23 @@ class SpeechTokenizerTrainingArguments:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.08
     max_grad_norm: float = 10.0
+    pred_nomask_weight: float = field(
+        default=0.0,
+        metadata={"help": "Weight of the cross-entropy on unmasked frames (fairseq HuBERT's pred_nomask_weight; the "
+                          "masked frames have weight 1). 0 = the paper's masked-only loss; > 0 trains the features to "
+                          "classify every frame, which a short CPU budget needs."},
+    )
     final_dim: int = 64
     logit_temp: float = 0.1
     save_steps: int = 200
     # quantizer
+    quantizer_targets: str = field(
+        default="kmeans",
+        metadata={"help": "'kmeans': k-means (vocab_size clusters) of the trained output-layer features; 'head': the "
+                          "masked-prediction head's class of every (unmasked) frame, so the units are the last "
+                          "iteration's targets as the trained encoder predicts them in context (vocab_size must "
+                          "equal that iteration's cluster count)."},
+    )
     quantizer_epochs: int = 20
     quantizer_batch_size: int = 1024
     quantizer_learning_rate: float = 2e-3
@@ -496,6 +509,8 @@ def pretrain(
             raise RuntimeError(f"HuBERT gave {h.shape[1]} frames for a crop whose targets have {y.shape[1]}.")
         logits = head(h[mask])  # (N_masked, K)
         loss = F.cross_entropy(logits, y[mask])
+        if args.pred_nomask_weight > 0 and bool((~mask).any()):
+            loss = loss + args.pred_nomask_weight * F.cross_entropy(head(h[~mask]), y[~mask])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, args.max_grad_norm)
@@ -723,6 +738,15 @@ def train_speech_tokenizer(
     """
     if args.iterations not in (1, 2):
         raise ValueError(f"`iterations` is {args.iterations}; allowed: 1 or 2.")
+    if args.quantizer_targets not in ("kmeans", "head"):
+        raise ValueError(f"`quantizer_targets` is {args.quantizer_targets!r}; allowed: 'kmeans' or 'head'.")
+    if args.quantizer_targets == "head":
+        last_k = args.kmeans2_clusters if args.iterations == 2 else args.kmeans1_clusters
+        if last_k != args.vocab_size:
+            raise ValueError(
+                f"quantizer_targets='head' makes the units the last iteration's {last_k} clusters, but vocab_size is "
+                f"{args.vocab_size}; set vocab_size={last_k} or use quantizer_targets='kmeans'."
+            )
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
     work = os.path.join(args.output_dir, "work")
@@ -750,10 +774,13 @@ def train_speech_tokenizer(
     if frame_labels is not None:
         report["kmeans1"]["metrics"] = unit_metrics([t.tolist() for t in targets], frame_labels, km1.n_clusters)
 
+    heads: Dict[str, nn.Module] = {}
+
     def run(stage: str, tgt, k: int, steps: int) -> dict:
         ckpt = os.path.join(work, stage)
         stop = stop_after[1] if stop_after and stop_after[0] == stage else None
         res = pretrain(model, waves, tgt, k, steps, args, ckpt, stage=stage, stop_after=stop)
+        heads["last"] = res["head"]
         losses = res["losses"]
         w = max(1, min(20, len(losses) // 5))
         return {"steps": res["step"], "seconds": res["seconds"], "steps_per_second": res["step"] / max(res["seconds"], 1e-9),
@@ -776,12 +803,18 @@ def train_speech_tokenizer(
     except _Interrupted:
         return None, None
 
-    # 4. quantizer: k-means (V) of the output-layer features, then the MLP fit by cross-entropy
+    # 4. quantizer: k-means (V) of the output-layer features (or the pretraining head's classes), then the MLP fit
+    #    by cross-entropy
     t0 = time.perf_counter()
     feats = layer_features(model, waves, model.config.hubert_output_layer)
-    kmq = _kmeans_stage(os.path.join(work, "kmeans_units.safetensors"), feats, args.vocab_size, args, args.seed + 2)
     flat = torch.cat(feats)
-    qlabels = kmq.predict(flat)
+    if args.quantizer_targets == "head":
+        head = heads["last"].eval()
+        with torch.no_grad():
+            qlabels = torch.cat([head(flat[s : s + 65536]).argmax(-1) for s in range(0, flat.shape[0], 65536)])
+    else:
+        kmq = _kmeans_stage(os.path.join(work, "kmeans_units.safetensors"), feats, args.vocab_size, args, args.seed + 2)
+        qlabels = kmq.predict(flat)
     report["quantizer"] = fit_quantizer(model, flat, qlabels, args)
     report["quantizer"]["kmeans_seconds"] = time.perf_counter() - t0 - report["quantizer"]["seconds"]
 
