@@ -108,7 +108,8 @@ class ToyTrainingArguments:
     speech_span_words: List[int] = field(default_factory=lambda: [1, 4])
     pairs_per_sequence: int = 4
     # 7. LM training
-    lm_steps: int = 2000
+    lm_seed: Optional[int] = field(default=None, metadata={"help": "Seed of the LM's init and training (default: seed)."})
+    lm_steps: int = 1400
     lm_batch_size: int = 8
     lm_max_length: int = 512
     lm_learning_rate: float = 2e-3
@@ -318,7 +319,7 @@ def _lm_init(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_pat
     )
     tokenizer = write_spirit_tokenizer(sp_model, config, out)
     config.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else config.eos_token_id
-    torch.manual_seed(args.seed)
+    torch.manual_seed(_lm_seed(args))
     model = SpiritLMForCausalLM(config)
     model.generation_config.max_new_tokens = 200
     model.save_pretrained(out)
@@ -330,6 +331,10 @@ def _lm_init(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_pat
     n_params = sum(p.numel() for p in model.parameters())
     return {"path": out, "text_vocab_size": text_vocab, "vocab_size": config.vocab_size, "parameters": n_params,
             "distinct_train_texts": len(texts)}
+
+
+def _lm_seed(args: ToyTrainingArguments) -> int:
+    return args.seed if args.lm_seed is None else args.lm_seed
 
 
 def _group(strings: List[str], k: int, rng: random.Random) -> List[str]:
@@ -412,8 +417,8 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
         "save_total_limit": 1,
         "eval_strategy": "no",
         "report_to": "none",
-        "seed": args.seed,
-        "data_seed": args.seed,
+        "seed": _lm_seed(args),
+        "data_seed": _lm_seed(args),
         "output_dir": os.path.join(work, "trainer"),
         "final_dir": os.path.join(work, "final"),
         "disable_tqdm": not args.progress,
@@ -471,11 +476,11 @@ def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
         ("encode", dict(common)),
         ("vocoder", dict(common, steps=args.vocoder_steps, channels=args.vocoder_channels,
                          batch=args.vocoder_batch_size, lr=args.vocoder_lr)),
-        ("lm_init", dict(common, text_vocab=args.text_vocab_size, hidden=args.lm_hidden_size, layers=args.lm_layers,
+        ("lm_init", dict(common, lm_seed=_lm_seed(args), text_vocab=args.text_vocab_size, hidden=args.lm_hidden_size, layers=args.lm_layers,
                          heads=args.lm_heads, ffn=args.lm_intermediate_size, context=args.lm_context)),
         ("lm_data", dict(common, text_spans=list(args.text_span_words), speech_spans=list(args.speech_span_words),
                          pairs=args.pairs_per_sequence)),
-        ("lm", dict(common, weights=mixture_weights(args), steps=args.lm_steps, batch=args.lm_batch_size,
+        ("lm", dict(common, lm_seed=_lm_seed(args), weights=mixture_weights(args), steps=args.lm_steps, batch=args.lm_batch_size,
                     max_length=args.lm_max_length, lr=args.lm_learning_rate, warmup=args.lm_warmup_steps)),
         ("evaluate", dict(common, limit=args.eval_limit, tasks=args.eval_tasks, enabled=args.evaluate)),
     ]
@@ -570,24 +575,126 @@ def write_examples(corpus: str, output_dir: str, voice: str, num_shots: int = 4,
     return meta
 
 
+COMPARE_TASKS = ("asr", "tts", "storycloze")
+UPSTREAM_STAGES = ("corpus", "speech_tokenizer", "encode", "vocoder")
+
+
+def compare_interleaving(
+    base: ToyTrainingArguments,
+    output_dir: str,
+    seeds: Sequence[int] = (0, 1),
+    lm_steps: Optional[int] = None,
+    eval_tasks: Sequence[str] = COMPARE_TASKS,
+    eval_limit: Optional[int] = None,
+) -> Dict[str, Any]:
+    """The paper's central claim at toy scale: the same LM trained for the same steps with and without the
+    word-interleaved data, for each LM seed, then the cross-modal evaluations; mean and spread per metric.
+
+    ``base`` names a run whose corpus, speech tokenizer, units and vocoder are finished (its work folder is reused
+    read-only: each comparison run links those four stages and redoes only ``lm_init`` (seeded), ``lm_data`` and ``lm``).
+    Writes ``output_dir/compare_interleaving.json`` and ``.md``; every run folder stays under ``output_dir``.
+    """
+    import statistics
+
+    base = apply_preset(base)
+    base_work = base.work_dir or base.output_dir.rstrip("/") + "-work"
+    for stage in UPSTREAM_STAGES:
+        if not os.path.isfile(os.path.join(base_work, stage, "stage.json")):
+            raise ValueError(f"{base_work} has no finished {stage!r} stage; run `spirit-lm train-toy` for the base "
+                             "first (the comparison reuses its corpus, speech tokenizer, units and vocoder).")
+    os.makedirs(output_dir, exist_ok=True)
+    runs = []
+    for interleave in (True, False):
+        for seed in seeds:
+            name = f"{'with' if interleave else 'without'}-interleaving-seed{seed}"
+            out = os.path.join(output_dir, name)
+            work = out + "-work"
+            os.makedirs(work, exist_ok=True)
+            for stage in UPSTREAM_STAGES:
+                link = os.path.join(work, stage)
+                if not os.path.exists(link):
+                    os.symlink(os.path.abspath(os.path.join(base_work, stage)), link)
+            args = dataclasses.replace(
+                base, output_dir=out, work_dir=work, interleave=interleave, lm_seed=seed,
+                lm_steps=lm_steps or base.lm_steps, evaluate=True, eval_tasks=list(eval_tasks),
+                eval_limit=eval_limit if eval_limit is not None else base.eval_limit, stop_after=None,
+            )
+            report = train_toy(args)
+            evaluation = report["stages"].get("evaluate", {})
+            metrics = {m["key"]: m["value"] for m in evaluation.get("metrics", [])}
+            runs.append({"name": name, "interleave": interleave, "lm_seed": seed, "metrics": metrics,
+                         "lm_last_loss": report["stages"]["lm"]["last_loss"],
+                         "lm_seconds": report["stages"]["lm"]["seconds"]})
+    keys = sorted({k for r in runs for k in r["metrics"]})
+    table = {}
+    for key in keys:
+        row = {}
+        for interleave in (True, False):
+            vals = [r["metrics"][key] for r in runs if r["interleave"] == interleave and key in r["metrics"]]
+            row["with" if interleave else "without"] = {
+                "values": vals, "mean": statistics.fmean(vals) if vals else None,
+                "std": statistics.stdev(vals) if len(vals) > 1 else 0.0,
+            }
+        table[key] = row
+    result = {"seeds": list(seeds), "lm_steps": lm_steps or base.lm_steps, "eval_limit": eval_limit,
+              "mixture_with": mixture_weights(dataclasses.replace(base, interleave=True)),
+              "mixture_without": mixture_weights(dataclasses.replace(base, interleave=False)),
+              "runs": runs, "table": table}
+    with open(os.path.join(output_dir, "compare_interleaving.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    with open(os.path.join(output_dir, "compare_interleaving.md"), "w", encoding="utf-8") as f:
+        f.write(format_comparison(result))
+    return result
+
+
+def format_comparison(result: Dict[str, Any]) -> str:
+    """Markdown table: metric | with interleaving (mean ± std, per seed) | without."""
+    lines = [f"LM seeds {result['seeds']}, {result['lm_steps']} steps each; mean ± std over seeds (per-seed values).",
+             "", "| metric | with interleaving | without interleaving |", "|---|---|---|"]
+
+    def cell(c):
+        if c["mean"] is None:
+            return "-"
+        return f"{c['mean']:.3g} ± {c['std']:.2g} ({', '.join(f'{v:.3g}' for v in c['values'])})"
+
+    for key, row in result["table"].items():
+        lines.append(f"| {key} | {cell(row['with'])} | {cell(row['without'])} |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class CompareArguments:
+    """``--compare_dir DIR``: after the base run (trained or resumed), the with/without-interleaving comparison."""
+
+    compare_dir: Optional[str] = field(default=None, metadata={"help": "Run the interleaving comparison here."})
+    compare_seeds: List[int] = field(default_factory=lambda: [0, 1], metadata={"help": "LM seeds per arm."})
+    compare_lm_steps: Optional[int] = field(default=None, metadata={"help": "LM steps per run (default: lm_steps)."})
+    compare_eval_limit: Optional[int] = None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from transformers import HfArgumentParser
 
-    return HfArgumentParser(ToyTrainingArguments, prog="spirit-lm train-toy",
+    return HfArgumentParser((ToyTrainingArguments, CompareArguments), prog="spirit-lm train-toy",
                             description="Train a toy Spirit LM end to end on a CPU (corpus, speech tokenizer, "
-                                        "vocoder, LM) and evaluate it.")
+                                        "vocoder, LM) and evaluate it; optionally compare LMs trained with and "
+                                        "without word-interleaved data.")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    (args,) = build_parser().parse_args_into_dataclasses(list(sys.argv[1:] if argv is None else argv))
+    args, cmp = build_parser().parse_args_into_dataclasses(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     report = train_toy(args)
     print(json.dumps({"timings_seconds": report["timings_seconds"], "training_seconds": report["training_seconds"],
                       "output_dir": args.output_dir}, indent=1, default=str))
+    if cmp.compare_dir:
+        result = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
+                                      eval_limit=cmp.compare_eval_limit)
+        print(format_comparison(result))
     return 0
 
 
-__all__ = ["ToyTrainingArguments", "train_toy", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
+__all__ = ["ToyTrainingArguments", "train_toy", "compare_interleaving", "format_comparison", "write_examples", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
 
 if __name__ == "__main__":
     sys.exit(main())
