@@ -15,6 +15,8 @@ card.save("spirit-lm-base-7b/README.md")
 Machine-readable facts (licence, base model, pipeline tag, tags, datasets, evaluation results) live in the card's
 YAML front-matter (``huggingface_hub.ModelCardData``), never only in prose. Converted weights keep Meta's FAIR
 Noncommercial Research License (``license: other`` + ``license_name`` / ``license_link``); the code is Apache-2.0.
+Weights this project trained from scratch (``trained_from_scratch=True``, e.g. the toy model of
+``spirit-lm train-toy``, whose card :mod:`hub_cards.toy` renders) contain no Meta weights: ``license: apache-2.0``.
 
 Pushing a folder with its card: :func:`hub_cards.push.push_spirit_lm`.
 """
@@ -32,6 +34,8 @@ MODEL_CARD_TEMPLATE = TEMPLATES / "model_card.md"
 LICENSE = "other"
 LICENSE_NAME = "fair-noncommercial-research-license"
 LICENSE_LINK = "https://github.com/facebookresearch/spiritlm/blob/main/LICENSE"
+# Weights trained from scratch by this project's code (no Meta weights) are released under the code's licence.
+SCRATCH_LICENSE = "apache-2.0"
 # Spirit LM reads and writes text and speech in one stream: the Hub's "any-to-any" task is the closest tag;
 # the single-direction tasks are in `tags` so the model is found under them too.
 PIPELINE_TAG = "any-to-any"
@@ -70,6 +74,11 @@ _FILE_ROLES = {
     "speech_tokenizer/conversion_report.json": "what the converter checked",
     "vocoder/config.json": "unit HiFi-GAN configuration (speakers, styles)",
     "vocoder/model.safetensors": "vocoder weights",
+    "spirit_lm_training.json": "summary of the language model's training run (TRL recipe)",
+    "training_args.json": "the Trainer's arguments of the language model's training run",
+    "toy_training.json": "report of `spirit-lm train-toy`: settings, seconds and losses per stage",
+    "evaluation.json": "the measured evaluation (`recipes.eval.toy.evaluate_toy`)",
+    "examples/examples.json": "example recordings and their text (few-shot prompts for the demo)",
 }
 
 
@@ -105,11 +114,19 @@ def _eval_results(value) -> Optional[List[EvalResult]]:
     return out
 
 
-def build_card_data(card_data: Union[None, Mapping[str, Any], ModelCardData] = None, *, repo_id: str) -> ModelCardData:
+def build_card_data(
+    card_data: Union[None, Mapping[str, Any], ModelCardData] = None,
+    *,
+    repo_id: str,
+    trained_from_scratch: bool = False,
+) -> ModelCardData:
     """Spirit LM defaults (licence, pipeline tag, tags, library) under the caller's facts.
 
     ``tags`` are merged with :data:`DEFAULT_TAGS`; ``eval_results`` may be dicts of ``EvalResult`` fields
-    (``model_name`` defaults to the repository name, as the Hub's ``model-index`` needs one).
+    (``model_name`` defaults to the repository name, as the Hub's ``model-index`` needs one). The licence defaults to
+    Meta's (``other`` + ``license_name`` / ``license_link``), or to ``apache-2.0`` when ``trained_from_scratch``
+    (weights without any Meta weight; another licence is then an error, as the card's prose says Apache-2.0).
+    ``license_name`` / ``license_link`` defaults are only added for ``license: other``.
     """
     if card_data is None:
         given: Dict[str, Any] = {}
@@ -123,13 +140,16 @@ def build_card_data(card_data: Union[None, Mapping[str, Any], ModelCardData] = N
         given = dict(card_data)
     else:
         raise CardError(f"card_data is a {type(card_data).__name__}; give a dict or a huggingface_hub.ModelCardData.")
-    data = {
-        "license": LICENSE,
-        "license_name": LICENSE_NAME,
-        "license_link": LICENSE_LINK,
-        "library_name": "transformers",
-        "pipeline_tag": PIPELINE_TAG,
-    }
+    license_ = given.get("license") or (SCRATCH_LICENSE if trained_from_scratch else LICENSE)
+    if trained_from_scratch and license_ != SCRATCH_LICENSE:
+        raise CardError(
+            f"card_data['license'] is {license_!r} but trained_from_scratch=True: weights this project trained from "
+            f"scratch are released under {SCRATCH_LICENSE!r} (the card says so); drop the licence or "
+            "trained_from_scratch."
+        )
+    data = {"license": license_, "library_name": "transformers", "pipeline_tag": PIPELINE_TAG}
+    if license_ == LICENSE:
+        data.update(license_name=LICENSE_NAME, license_link=LICENSE_LINK)
     data.update({k: v for k, v in given.items() if v is not None})
     data["tags"] = list(dict.fromkeys([*DEFAULT_TAGS, *_as_list(given.get("tags"))]))
     for key in ("license", "pipeline_tag", "library_name"):
@@ -197,6 +217,8 @@ def describe_folder(folder: Union[str, Path]) -> Dict[str, Any]:
             role = "weights shard"
         elif not role and rel.endswith(".py"):
             role = "remote code (Apache-2.0)"
+        elif not role and rel.startswith("examples/") and rel.endswith((".flac", ".wav")):
+            role = "example recording"
         files.append((rel, role.format(expressive=expressive)))
     if ("README.md", _FILE_ROLES["README.md"]) not in files:
         files.insert(0, ("README.md", _FILE_ROLES["README.md"]))
@@ -230,6 +252,14 @@ def render_model_card(
             ``"base"`` or ``"expressive"``), ``revision`` (the revision the snippet pins; default ``"main"``),
             ``title``, ``description``, ``training_hyperparameters`` (a dict, shown as a table), and the folder
             facts from :func:`describe_folder` (``layout``, ``files``, ``architecture``, ``random_weights``).
+            ``trained_from_scratch`` (`bool`): the weights were trained from scratch by this project (no Meta
+            weights): the Licence section says Apache-2.0 (and that converted weights keep Meta's licence) and the
+            front-matter licence defaults to ``apache-2.0``. ``training_summary`` (markdown, at the top of the
+            Training section); ``sections`` (``(heading, markdown)`` pairs, each a ``##`` section before the
+            citation); ``results`` (the rows of the Results table; default the ``eval_results``, ``[]`` leaves the
+            table out, e.g. when a section shows the numbers). ``text_prompt`` / ``speech_prompt`` (the usage
+            snippet's prompts; defaults ``"The capital of France is"`` / ``"Once upon a time"``) and ``usage_note``
+            (markdown at the end of the Usage section).
 
     Returns:
         `huggingface_hub.ModelCard`; ``card.data`` holds the parsed front-matter, ``str(card)`` the README.md text.
@@ -250,7 +280,15 @@ def render_model_card(
     hyper = template_vars.get("training_hyperparameters")
     if hyper is not None and not isinstance(hyper, Mapping):
         raise CardError(f"training_hyperparameters is a {type(hyper).__name__}; give a dict of name -> value.")
-    data = build_card_data(card_data, repo_id=repo_id)
+    sections = template_vars.get("sections")
+    if sections is not None and (
+        isinstance(sections, (str, Mapping))
+        or not all(isinstance(s, (tuple, list)) and len(s) == 2 and all(isinstance(x, str) for x in s)
+                   for s in sections)
+    ):
+        raise CardError("sections must be a list of (heading, markdown) string pairs.")
+    scratch = bool(template_vars.get("trained_from_scratch"))
+    data = build_card_data(card_data, repo_id=repo_id, trained_from_scratch=scratch)
     name = repo_id.split("/")[-1]
     variables = {
         "revision": "main",
@@ -275,6 +313,7 @@ __all__ = [
     "LICENSE_NAME",
     "ORIGINAL_BASE_MODEL",
     "PIPELINE_TAG",
+    "SCRATCH_LICENSE",
     "build_card_data",
     "describe_folder",
     "render_model_card",
