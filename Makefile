@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ffmpeg: torchcodec's decoder; espeak-ng + festival voices: speech with word timings (toy corpus, alignment tests).
 DEBIAN_PACKAGES := ffmpeg espeak-ng festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow bench toy-model clean
 
 $(STAMP): requirements.txt requirements-dev.txt setup.py Makefile
 	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { \
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# Retrain the embedded default from nothing (about an hour on 2 CPU cores) and install it in modeling_spirit/toy_model.
+toy-model: $(STAMP)
+	$(PY) -m processing.train_toy --output_dir out/toy-spirit-lm --ship_default true
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

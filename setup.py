@@ -44,7 +44,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0 (code); converted weights keep Meta's FAIR Noncommercial Research License",
     packages=find_packages(include=["modeling_spirit", "processing", "hub_cards", "recipes*"]),
-    package_data={"hub_cards": ["*.md"]},
+    # the embedded default: the toy Spirit LM trained by `spirit-lm train-toy` (weights, tokenizer, examples)
+    package_data={"hub_cards": ["*.md"], "modeling_spirit": ["toy_model/*", "toy_model/*/*"]},
     python_requires=">=3.10",
     install_requires=core,
     extras_require=extras,

@@ -662,6 +662,45 @@ def format_comparison(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SHIP_EXCLUDE = ("training_args.json",)
+
+
+def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool = True) -> Dict[str, Any]:
+    """Copy a trained toy folder to the package's embedded default (``modeling_spirit/toy_model/``).
+
+    The language model's weights are stored in float16 (``config.json`` keeps ``dtype: float32``, so
+    ``from_pretrained`` loads them back as float32: every weight is the trained one rounded to float16), which keeps
+    the committed files near 20 MB; the speech tokenizer and vocoder are copied as trained (float32).
+    Returns ``{"dest", "bytes", "files"}``.
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from modeling_spirit.demo import TOY_MODEL
+
+    dest = str(dest or TOY_MODEL)
+    for name in ("config.json", "model.safetensors", "speech_tokenizer", "vocoder"):
+        if not os.path.exists(os.path.join(src, name)):
+            raise ValueError(f"{src} has no {name}: not a finished `spirit-lm train-toy` output folder.")
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*SHIP_EXCLUDE))
+    if half_precision_lm:
+        weights = os.path.join(dest, "model.safetensors")
+        tensors = load_file(weights)
+        save_file({k: v.to(torch.float16) if v.is_floating_point() else v for k, v in tensors.items()}, weights,
+                  metadata={"format": "pt", "note": "float16 copy of the float32 weights; config dtype is float32"})
+        cfg_path = os.path.join(dest, "config.json")
+        with open(cfg_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+        cfg["dtype"] = "float32"
+        with open(cfg_path, "w", encoding="utf-8") as f:
+            json.dump(cfg, f, indent=2)
+    files = {os.path.relpath(os.path.join(r, n), dest): os.path.getsize(os.path.join(r, n))
+             for r, _, ns in os.walk(dest) for n in ns}
+    return {"dest": dest, "bytes": sum(files.values()), "files": files}
+
+
 @dataclass
 class CompareArguments:
     """``--compare_dir DIR``: after the base run (trained or resumed), the with/without-interleaving comparison."""
@@ -670,6 +709,8 @@ class CompareArguments:
     compare_seeds: List[int] = field(default_factory=lambda: [0, 1], metadata={"help": "LM seeds per arm."})
     compare_lm_steps: Optional[int] = field(default=None, metadata={"help": "LM steps per run (default: lm_steps)."})
     compare_eval_limit: Optional[int] = None
+    ship_default: bool = field(default=False, metadata={"help": "Copy the result to modeling_spirit/toy_model/ "
+                                                                  "(the package's embedded default)."})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -687,6 +728,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = train_toy(args)
     print(json.dumps({"timings_seconds": report["timings_seconds"], "training_seconds": report["training_seconds"],
                       "output_dir": args.output_dir}, indent=1, default=str))
+    if cmp.ship_default:
+        shipped = ship_default(args.output_dir)
+        print(f"embedded default written to {shipped['dest']} ({shipped['bytes'] / 1e6:.1f} MB)")
     if cmp.compare_dir:
         result = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
                                       eval_limit=cmp.compare_eval_limit)
@@ -694,7 +738,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-__all__ = ["ToyTrainingArguments", "train_toy", "compare_interleaving", "format_comparison", "write_examples", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
+__all__ = ["ToyTrainingArguments", "train_toy", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
 
 if __name__ == "__main__":
     sys.exit(main())
