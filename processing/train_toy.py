@@ -728,13 +728,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = train_toy(args)
     print(json.dumps({"timings_seconds": report["timings_seconds"], "training_seconds": report["training_seconds"],
                       "output_dir": args.output_dir}, indent=1, default=str))
+    comparison = None
+    if cmp.compare_dir:
+        comparison = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
+                                          eval_limit=cmp.compare_eval_limit)
+        print(format_comparison(comparison))
+    if os.path.isfile(os.path.join(args.output_dir, "evaluation.json")):
+        from hub_cards.toy import write_toy_card
+
+        print(f"model card: {write_toy_card(args.output_dir, comparison=comparison)}")
     if cmp.ship_default:
         shipped = ship_default(args.output_dir)
         print(f"embedded default written to {shipped['dest']} ({shipped['bytes'] / 1e6:.1f} MB)")
-    if cmp.compare_dir:
-        result = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
-                                      eval_limit=cmp.compare_eval_limit)
-        print(format_comparison(result))
     return 0
 
 

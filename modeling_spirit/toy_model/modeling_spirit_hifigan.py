@@ -1,0 +1,908 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Spirit LM unit HiFi-GAN vocoder: HuBERT units (+ pitch units + style units) + speaker (+ style id) -> 16 kHz audio.
+
+Data flow (one item; ``E`` = ``embedding_dim``, ``N`` units, ``T`` frames after duration expansion, 640 samples per
+frame for the released vocoders)::
+
+    units (N,) --embed--> (E, N) --[duration predictor: d (N,)]--> repeat_interleave --> (E, T)
+    [pitch units, style units]  aligned to the frames, embedded           --> (E, T) each
+    speaker embedding, style-id embedding, broadcast to every frame       --> (E, T) each
+    concat --> (model_in_dim, T) --conv_pre--> [lrelu, ConvTranspose, mean of ResBlocks] x stages
+          --> lrelu(0.01) --> conv_post --> tanh --> (T * hop,)
+
+The numerics follow the original release (spec §5): weight norm is folded once at conversion with
+``torch._weight_norm(v, g, 0)``, residual blocks are summed in order and divided by their count, the last LeakyReLU
+uses slope 0.01, durations are ``clamp(round(exp(log_d) - 1), min=1)``.
+
+Beyond the original: exact batching of sequences of different lengths (padding never reaches a valid sample: every
+convolution output is re-zeroed beyond each item's length, so every convolution sees the same zero padding as in an
+unbatched run), chunked streaming with receptive-field overlap, and an opt-in bfloat16 path (cached bf16 copy of
+the weights).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from .units import string_to_units
+
+UnitsInput = Union[str, Dict[str, Any], Sequence[int]]
+
+
+@dataclass
+class SpiritLMHifiGanOutput(ModelOutput):
+    """Output of [`SpiritLMHifiGan.forward`].
+
+    Args:
+        waveform (`torch.FloatTensor` of shape `(batch_size, num_samples)`):
+            Audio in [-1, 1] at ``config.sampling_rate``; item ``b`` is valid up to ``waveform_lengths[b]`` (zeros
+            after).
+        waveform_lengths (`torch.LongTensor` of shape `(batch_size,)`):
+            Valid samples per item (= frames x ``config.hop_length``).
+        durations (`torch.LongTensor` of shape `(batch_size, num_units)`, *optional*):
+            Predicted frames per unit when duration prediction ran (0 on padding).
+    """
+
+    waveform: Optional[torch.FloatTensor] = None
+    waveform_lengths: Optional[torch.LongTensor] = None
+    durations: Optional[torch.LongTensor] = None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _masked(x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    """Zero the padded frames of ``x`` (B, C, T) with ``mask`` (B, 1, T); no-op without a mask."""
+    return x if mask is None else x * mask
+
+
+class SpiritLMHifiGanResBlock(nn.Module):
+    """HiFi-GAN "ResBlock1": three residual units ``x + conv2(lrelu(conv1_dil(lrelu(x))))``.
+
+    Args:
+        channels (`int`): channels in and out.
+        kernel_size (`int`): kernel of every convolution.
+        dilations (`Sequence[int]`): dilation of the first convolution of each residual unit.
+        slope (`float`): LeakyReLU slope.
+    """
+
+    def __init__(self, channels: int, kernel_size: int, dilations: Sequence[int], slope: float = 0.1):
+        super().__init__()
+        self.slope = slope
+        self.convs1 = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel_size, 1, dilation=d, padding=(kernel_size * d - d) // 2)
+            for d in dilations
+        )
+        self.convs2 = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel_size, 1, dilation=1, padding=(kernel_size - 1) // 2)
+            for _ in dilations
+        )
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        for conv1, conv2 in zip(self.convs1, self.convs2):
+            xt = _masked(conv1(F.leaky_relu(x, self.slope)), mask)  # (B, C, T)
+            xt = _masked(conv2(F.leaky_relu(xt, self.slope)), mask)  # (B, C, T)
+            x = xt + x
+        return x
+
+    def receptive_radius(self) -> int:
+        """Samples of context needed on each side of an output sample."""
+        return sum(c.dilation[0] * (c.kernel_size[0] - 1) // 2 for c in list(self.convs1) + list(self.convs2))
+
+
+class SpiritLMDurationPredictor(nn.Module):
+    """Log-duration predictor: (Conv1d k=3 + ReLU, LayerNorm) x 2, Linear -> one value per unit.
+
+    Args:
+        embed_dim (`int`): unit embedding width.
+        hidden_dim (`int`): convolution width.
+        kernel_size (`int`): convolution kernel (3; the second convolution's padding is 1 as in the original).
+    """
+
+    def __init__(self, embed_dim: int, hidden_dim: int, kernel_size: int = 3):
+        super().__init__()
+        self.conv1 = nn.Conv1d(embed_dim, hidden_dim, kernel_size, padding=(kernel_size - 1) // 2)
+        self.norm1 = nn.LayerNorm(hidden_dim)
+        self.conv2 = nn.Conv1d(hidden_dim, hidden_dim, kernel_size, padding=1)
+        self.norm2 = nn.LayerNorm(hidden_dim)
+        self.proj = nn.Linear(hidden_dim, 1)
+
+    # Units of context on each side that one prediction depends on (two k=3 convolutions).
+    receptive_radius = 2
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``x`` (B, N, E) unit embeddings, ``mask`` (B, 1, N) or None -> log durations (B, N)."""
+        x = F.relu(self.conv1(_masked(x.transpose(1, 2), mask))).transpose(1, 2)  # (B, N, H)
+        x = self.norm1(x)
+        x = F.relu(self.conv2(_masked(x.transpose(1, 2), mask))).transpose(1, 2)  # (B, N, H)
+        x = self.norm2(x)
+        return self.proj(x).squeeze(2)  # (B, N)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _is_vocoder_dir(path: str) -> bool:
+    cfg = os.path.join(path, "config.json")
+    if not os.path.isfile(cfg):
+        return False
+    import json
+
+    with open(cfg, encoding="utf-8") as f:
+        try:
+            return json.load(f).get("model_type") == SpiritLMHifiGanConfig.model_type
+        except ValueError:
+            return False
+
+
+class SpiritLMHifiGan(PreTrainedModel):
+    """Spirit LM unit HiFi-GAN vocoder (base: HuBERT units + speaker + style id; expressive: HuBERT + pitch + style
+    units + speaker), with the original's duration predictor.
+
+    Most users call [`~SpiritLMHifiGan.decode`] (one item, numpy out), [`~SpiritLMHifiGan.decode_batch`] or
+    [`~SpiritLMHifiGan.decode_stream`]. [`~SpiritLMHifiGan.forward`] takes already aligned, padded tensors.
+    """
+
+    config_class = SpiritLMHifiGanConfig
+    config: SpiritLMHifiGanConfig
+    main_input_name = "input_units"
+    base_model_prefix = "vocoder"
+    _no_split_modules = ["SpiritLMHifiGanResBlock"]
+
+    def __init__(self, config: SpiritLMHifiGanConfig):
+        super().__init__(config)
+        E = config.embedding_dim
+        self.unit_embedding = nn.Embedding(config.num_embeddings, E)
+        self.pitch_embedding = nn.Embedding(config.num_f0_tokens, E) if config.num_f0_tokens > 0 else None
+        self.style_unit_embedding = (
+            nn.Embedding(config.num_style_tokens, E) if config.num_style_tokens > 0 else None
+        )
+        self.speaker_embedding = nn.Embedding(config.num_speakers, E) if config.multispkr else None
+        self.style_embedding = nn.Embedding(config.num_styles, E) if config.multistyle else None
+        if config.dur_predictor_params is not None:
+            p = config.dur_predictor_params
+            self.duration_predictor = SpiritLMDurationPredictor(
+                E, int(p.get("var_pred_hidden_dim", E)), int(p.get("var_pred_kernel_size", 3))
+            )
+        else:
+            self.duration_predictor = None
+
+        C0 = config.upsample_initial_channel
+        self.conv_pre = nn.Conv1d(config.model_in_dim, C0, 7, 1, padding=3)
+        self.upsampler = nn.ModuleList()
+        self.resblocks = nn.ModuleList()
+        for i, (u, k) in enumerate(zip(config.upsample_rates, config.upsample_kernel_sizes)):
+            c_in, c_out = C0 // (2**i), C0 // (2 ** (i + 1))
+            self.upsampler.append(nn.ConvTranspose1d(c_in, c_out, k, u, padding=(k - u) // 2))
+            for rk, rd in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes):
+                self.resblocks.append(SpiritLMHifiGanResBlock(c_out, rk, rd, config.leaky_relu_slope))
+        self.conv_post = nn.Conv1d(C0 // (2 ** len(config.upsample_rates)), 1, 7, 1, padding=3)
+        self.post_init()
+
+    # ------------------------------------------------------------------------------------------------ loading
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, plus: a local folder that is not itself a vocoder folder (no
+        ``config.json``, or the config of another model such as the Spirit LM) but has a ``vocoder/`` subfolder
+        (the layout written by the converter) loads from that subfolder."""
+        path = os.fspath(pretrained_model_name_or_path)
+        if (
+            not kwargs.get("subfolder")
+            and os.path.isdir(path)
+            and not _is_vocoder_dir(path)
+            and os.path.isfile(os.path.join(path, "vocoder", "config.json"))
+        ):
+            kwargs["subfolder"] = "vocoder"
+        return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+
+    # ------------------------------------------------------------------------------------------------ properties
+
+    @property
+    def hop_length(self) -> int:
+        return self.config.hop_length
+
+    @property
+    def sampling_rate(self) -> int:
+        return self.config.sampling_rate
+
+    @property
+    def receptive_field_frames(self) -> int:
+        """Frames of context on each side that one output frame of the generator depends on (rounded up, +1)."""
+        cfg = self.config
+        radius = 3.0  # conv_pre, k=7, at frame resolution
+        scale = 1
+        n_kernels = len(cfg.resblock_kernel_sizes)
+        for i, (u, k) in enumerate(zip(cfg.upsample_rates, cfg.upsample_kernel_sizes)):
+            radius += (math.ceil(k / u) + 1) / scale  # transposed conv, in input samples of this stage
+            scale *= u
+            blocks = self.resblocks[i * n_kernels : (i + 1) * n_kernels]
+            radius += max(b.receptive_radius() for b in blocks) / scale
+        radius += 3 / scale  # conv_post
+        return int(math.ceil(radius)) + 1
+
+    # ------------------------------------------------------------------------------------------------ tensor API
+
+    def predict_durations(
+        self, input_units: torch.LongTensor, attention_mask: Optional[torch.Tensor] = None
+    ) -> torch.LongTensor:
+        """Frames per unit, as the original: ``clamp(round(exp(log_d) - 1), min=1)`` (round half to even).
+
+        Args:
+            input_units (`torch.LongTensor` of shape `(batch_size, num_units)`): HuBERT units.
+            attention_mask (`torch.Tensor` of shape `(batch_size, num_units)`, *optional*): 1 for real units.
+
+        Returns:
+            `torch.LongTensor` of shape `(batch_size, num_units)`; 0 on padding.
+        """
+        if self.duration_predictor is None:
+            raise ValueError(
+                "This vocoder has no duration predictor (`config.dur_predictor_params` is None); decode with "
+                "`dur_pred=False`."
+            )
+        mask = None if attention_mask is None else attention_mask[:, None, :].to(self.unit_embedding.weight.dtype)
+        x = self.unit_embedding(input_units)  # (B, N, E)
+        log_d = self.duration_predictor(x, mask)  # (B, N)
+        d = torch.clamp(torch.round(torch.exp(log_d) - 1).long(), min=1)
+        if attention_mask is not None:
+            d = d * attention_mask.long()
+        return d
+
+    def embed_frames(
+        self,
+        input_units: torch.LongTensor,
+        pitch_units: Optional[torch.LongTensor] = None,
+        style_units: Optional[torch.LongTensor] = None,
+        speaker_ids: Optional[torch.LongTensor] = None,
+        style_ids: Optional[torch.LongTensor] = None,
+    ) -> torch.Tensor:
+        """Concatenate the stream embeddings of frame-aligned units into the generator input.
+
+        Args:
+            input_units (`torch.LongTensor` of shape `(batch_size, num_frames)`): HuBERT units, one per frame.
+            pitch_units / style_units (`torch.LongTensor` of shape `(batch_size, num_frames)`, *optional*):
+                frame-aligned pitch / style units (required by an expressive vocoder).
+            speaker_ids / style_ids (`torch.LongTensor` of shape `(batch_size,)`, *optional*): defaults from the
+                config when the model has these embeddings.
+
+        Returns:
+            `torch.FloatTensor` of shape `(batch_size, model_in_dim, num_frames)`.
+        """
+        B, T = input_units.shape
+        dev = input_units.device
+        parts = [self.unit_embedding(input_units).transpose(1, 2)]  # (B, E, T)
+        if self.pitch_embedding is not None:
+            if pitch_units is None:
+                raise ValueError("This expressive vocoder needs `pitch_units` (frame-aligned pitch units).")
+            parts.append(self.pitch_embedding(pitch_units).transpose(1, 2))  # (B, E, T)
+        if self.style_unit_embedding is not None:
+            if style_units is None:
+                raise ValueError("This expressive vocoder needs `style_units` (frame-aligned style units).")
+            parts.append(self.style_unit_embedding(style_units).transpose(1, 2))  # (B, E, T)
+        if self.speaker_embedding is not None:
+            if speaker_ids is None:
+                speaker_ids = torch.full((B,), self.config.default_speaker, dtype=torch.long, device=dev)
+            parts.append(self.speaker_embedding(speaker_ids)[:, :, None].expand(-1, -1, T))  # (B, E, T)
+        if self.style_embedding is not None:
+            if style_ids is None:
+                style_ids = torch.full((B,), self.config.default_style, dtype=torch.long, device=dev)
+            parts.append(self.style_embedding(style_ids)[:, :, None].expand(-1, -1, T))  # (B, E, T)
+        return torch.cat(parts, dim=1)  # (B, model_in_dim, T)
+
+    def generate_waveform(
+        self, features: torch.Tensor, frame_lengths: Optional[torch.LongTensor] = None
+    ) -> torch.Tensor:
+        """Run the HiFi-GAN generator.
+
+        Args:
+            features (`torch.FloatTensor` of shape `(batch_size, model_in_dim, num_frames)`).
+            frame_lengths (`torch.LongTensor` of shape `(batch_size,)`, *optional*): valid frames per item; when
+                given and not all equal, every convolution output is re-zeroed beyond each item's length, so each
+                item is computed exactly as if alone (zeroing only after whole residual blocks would not be: the
+                second convolution of a residual unit would read the first one's bias in the padding).
+
+        Returns:
+            `torch.FloatTensor` of shape `(batch_size, num_frames * hop_length)`, zeros beyond each item's length.
+        """
+        cfg = self.config
+        B, _, T = features.shape
+        use_mask = frame_lengths is not None and bool((frame_lengths != T).any())
+
+        def make_mask(scale: int) -> Optional[torch.Tensor]:
+            if not use_mask:
+                return None
+            pos = torch.arange(T * scale, device=features.device)
+            return (pos[None, :] < (frame_lengths[:, None] * scale)).to(features.dtype)[:, None, :]  # (B, 1, T')
+
+        scale = 1
+        mask = make_mask(1)
+        x = _masked(self.conv_pre(_masked(features, mask)), mask)  # (B, C0, T)
+        n_kernels = len(cfg.resblock_kernel_sizes)
+        for i, up in enumerate(self.upsampler):
+            x = F.leaky_relu(x, cfg.leaky_relu_slope)
+            scale *= cfg.upsample_rates[i]
+            mask = make_mask(scale)
+            x = _masked(up(x), mask)  # (B, C_i, T * scale)
+            xs = None
+            for j in range(n_kernels):
+                r = self.resblocks[i * n_kernels + j](x, mask)
+                xs = r if xs is None else xs + r
+            x = xs / n_kernels
+        x = F.leaky_relu(x, cfg.final_leaky_relu_slope)
+        x = torch.tanh(self.conv_post(x))  # (B, 1, T * hop)
+        return _masked(x, mask).squeeze(1)  # (B, T * hop)
+
+    def forward(
+        self,
+        input_units: torch.LongTensor,
+        pitch_units: Optional[torch.LongTensor] = None,
+        style_units: Optional[torch.LongTensor] = None,
+        speaker_ids: Optional[torch.LongTensor] = None,
+        style_ids: Optional[torch.LongTensor] = None,
+        attention_mask: Optional[torch.Tensor] = None,
+        dur_pred: bool = False,
+        return_dict: bool = True,
+        **kwargs,
+    ) -> Union[SpiritLMHifiGanOutput, Tuple[torch.Tensor, ...]]:
+        """Vocode a padded batch of unit sequences whose streams are already aligned to the HuBERT units.
+
+        Args:
+            input_units (`torch.LongTensor` of shape `(batch_size, num_units)`): HuBERT units (padding: any valid id).
+            pitch_units / style_units (`torch.LongTensor` of shape `(batch_size, num_units)`, *optional*): aligned
+                pitch / style units (expressive vocoder). Raw 12.5 Hz / 1 Hz streams go through [`decode`].
+            speaker_ids / style_ids (`torch.LongTensor` of shape `(batch_size,)`, *optional*).
+            attention_mask (`torch.Tensor` of shape `(batch_size, num_units)`, *optional*): 1 for real units.
+            dur_pred (`bool`): predict a duration per unit and repeat each unit accordingly.
+
+        Returns:
+            [`SpiritLMHifiGanOutput`].
+        """
+        B, N = input_units.shape
+        dev = input_units.device
+        lengths = (
+            torch.full((B,), N, dtype=torch.long, device=dev)
+            if attention_mask is None
+            else attention_mask.long().sum(-1)
+        )
+        durations = None
+        if dur_pred:
+            durations = self.predict_durations(input_units, attention_mask)  # (B, N)
+            frame_lengths = durations.sum(-1)  # (B,)
+            Tmax = int(frame_lengths.max()) if B else 0
+            streams = [s for s in (input_units, pitch_units, style_units)]
+            expanded = []
+            for s in streams:
+                if s is None:
+                    expanded.append(None)
+                    continue
+                out = s.new_zeros((B, Tmax))
+                for b in range(B):
+                    rep = torch.repeat_interleave(s[b, : lengths[b]], durations[b, : lengths[b]])
+                    out[b, : rep.numel()] = rep
+                expanded.append(out)
+            input_units, pitch_units, style_units = expanded
+        else:
+            frame_lengths = lengths
+        feats = self.embed_frames(input_units, pitch_units, style_units, speaker_ids, style_ids)
+        wav = self.generate_waveform(feats, frame_lengths)  # (B, S)
+        wav_lengths = frame_lengths * self.hop_length
+        if not return_dict:
+            return (wav, wav_lengths) + ((durations,) if durations is not None else ())
+        return SpiritLMHifiGanOutput(waveform=wav, waveform_lengths=wav_lengths, durations=durations)
+
+    # ------------------------------------------------------------------------------------------------ input checks
+
+    def _int_list(self, values: Any, stream: str, size: int) -> List[int]:
+        if values is None:
+            return []
+        if isinstance(values, str):
+            values = values.split()
+        elif hasattr(values, "tolist"):
+            values = values.tolist()
+        out = []
+        for v in values:
+            if isinstance(v, bool):
+                raise ValueError(f"`{stream}` units must be integers; got the boolean {v!r}.")
+            try:
+                iv = int(v)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"`{stream}` units must be integers (a list, a 1-D array/tensor or a space-separated string); "
+                    f"got {v!r}."
+                ) from None
+            if iv != v and not isinstance(v, str):
+                raise ValueError(f"`{stream}` units must be integers; got the non-integer value {v!r}.")
+            if not 0 <= iv < size:
+                raise ValueError(
+                    f"`{stream}` unit {iv} is outside this vocoder's codebook: allowed {stream} units are "
+                    f"0..{size - 1}. Check that the units come from the matching speech tokenizer."
+                )
+            out.append(iv)
+        return out
+
+    def _stream_sizes(self) -> Dict[str, int]:
+        return {
+            "hubert": self.config.num_embeddings,
+            "pitch": max(self.config.num_f0_tokens, 1),
+            "style": max(self.config.num_style_tokens, 1),
+        }
+
+    def _normalize_units(self, units: UnitsInput) -> Dict[str, List[int]]:
+        """Unit string / units dict / plain HuBERT sequence -> validated ``{"hubert", "pitch"?, "style"?}`` lists."""
+        if isinstance(units, str):
+            stripped = units.strip()
+            if stripped and not stripped.startswith("["):
+                # The original's space-separated HuBERT units, e.g. "12 54 9".
+                units = {"hubert": stripped}
+            else:
+                sizes = {"hubert": self.config.num_embeddings}
+                if self.config.num_f0_tokens:
+                    sizes["pitch"] = self.config.num_f0_tokens
+                if self.config.num_style_tokens:
+                    sizes["style"] = self.config.num_style_tokens
+                try:
+                    units = string_to_units(stripped, stream_sizes=sizes)
+                except ValueError as err:
+                    if self.config.num_f0_tokens == 0 and ("[Pi" in stripped or "[St" in stripped):
+                        raise ValueError(
+                            "This is a base vocoder (no pitch/style embeddings) but the unit string contains "
+                            "[Pi..]/[St..] tokens; decode it with the expressive vocoder or keep only [Hu..] tokens."
+                        ) from None
+                    raise err
+        elif not isinstance(units, dict):
+            units = {"hubert": units}
+        if "hubert" not in units or units["hubert"] is None:
+            raise ValueError(f"`units` must contain a 'hubert' stream; got keys {sorted(units)}.")
+        unknown = set(units) - {"hubert", "pitch", "style", "audio"}
+        if unknown:
+            raise ValueError(
+                f"Unknown unit streams {sorted(unknown)}; allowed keys are 'hubert', 'pitch', 'style'."
+            )
+        sizes = self._stream_sizes()
+        out = {"hubert": self._int_list(units["hubert"], "hubert", sizes["hubert"])}
+        for key, n_tok, what in (
+            ("pitch", self.config.num_f0_tokens, "pitch"),
+            ("style", self.config.num_style_tokens, "style"),
+        ):
+            val = units.get(key)
+            if val is None:
+                if n_tok and out["hubert"]:
+                    raise ValueError(
+                        f"This expressive vocoder needs a '{key}' stream besides 'hubert'; got keys "
+                        f"{sorted(units)}. Pass the {what} units from the expressive speech tokenizer."
+                    )
+                continue
+            if not n_tok:
+                raise ValueError(
+                    f"This is a base vocoder (no {what}-unit embedding) but a '{key}' stream was given; drop it "
+                    "or use the expressive vocoder."
+                )
+            out[key] = self._int_list(val, key, n_tok)
+        return out
+
+    def _resolve_id(self, value: Any, kind: str) -> Optional[int]:
+        cfg = self.config
+        if kind == "speaker":
+            present, names, n, default = cfg.multispkr, list(cfg.speakers), cfg.num_speakers, cfg.default_speaker
+        else:
+            present, names, n, default = cfg.multistyle, list(cfg.styles), cfg.num_styles, cfg.default_style
+        if not present:
+            if value is not None:
+                raise ValueError(
+                    f"This vocoder has no {kind} embedding (`multi{'spkr' if kind == 'speaker' else 'style'}` is "
+                    f"off) but `{kind}_id={value!r}` was given; leave it as None."
+                )
+            return None
+        if value is None:
+            value = default
+        allowed = names if names else None
+        if isinstance(value, str):
+            if value not in names:
+                raise ValueError(f"Unknown {kind} {value!r}; this vocoder's {kind}s are {names}.")
+            return names.index(value)
+        if isinstance(value, torch.Tensor):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"`{kind}_id` must be an int or a {kind} name; got {value!r}.")
+        limit = len(names) if names else n
+        if not 0 <= int(value) < limit:
+            desc = f"{names} (ids 0..{limit - 1})" if allowed else f"ids 0..{limit - 1}"
+            raise ValueError(f"`{kind}_id={value}` is not one of this vocoder's {kind}s: {desc}.")
+        return int(value)
+
+    def _align_streams(self, units: Dict[str, List[int]], dur_pred: bool) -> Tuple[Dict[str, List[int]], bool]:
+        """Apply the original's rules: force ``dur_pred=False`` when the pitch stream is not hubert-aligned, and
+        upsample raw pitch/style streams to the HuBERT rate (repeat, pad with the last value, crop)."""
+        hub = units["hubert"]
+        N = len(hub)
+        if "pitch" in units and len(units["pitch"]) != N:
+            dur_pred = False
+        if dur_pred and self.duration_predictor is None:
+            raise ValueError(
+                "`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False` (input units "
+                "are then used at 25 Hz as given)."
+            )
+        out = {"hubert": hub}
+        for key, ratio in (("pitch", self.config.f0_upsample_ratio), ("style", self.config.style_upsample_ratio)):
+            if key not in units:
+                continue
+            codes = units[key]
+            K = len(codes)
+            if dur_pred:
+                if K != N:
+                    raise ValueError(
+                        f"With duration prediction every stream must be aligned to the hubert units, but '{key}' "
+                        f"has {K} units and 'hubert' has {N}. Pass the aligned streams from `string_to_units`, or "
+                        "raw streams (pitch at 12.5 Hz, style at 1 Hz) with `dur_pred=False`."
+                    )
+                out[key] = list(codes)
+            else:
+                if abs(K * ratio - N) / ratio > 1:
+                    raise ValueError(
+                        f"'{key}' has {K} units but 'hubert' has {N}: without duration prediction a raw {key} stream "
+                        f"must cover the hubert units at 1/{ratio} of their rate (|{K} x {ratio} - {N}| / {ratio} <= "
+                        "1, as the original asserts). For hubert-aligned streams (from a unit string) use "
+                        "`dur_pred=True`."
+                    )
+                out[key] = [codes[min(n // ratio, K - 1)] for n in range(N)] if K else []
+        return out, dur_pred
+
+    def _prepare(
+        self, units: UnitsInput, speaker_id: Any, style_id: Any, dur_pred: bool
+    ) -> Tuple[Dict[str, List[int]], bool, Optional[int], Optional[int]]:
+        streams = self._normalize_units(units)
+        streams, dur_pred = self._align_streams(streams, dur_pred)
+        return streams, dur_pred, self._resolve_id(speaker_id, "speaker"), self._resolve_id(style_id, "style")
+
+    # ------------------------------------------------------------------------------------------------ numpy API
+
+    def _generator_for(self, dtype: Optional[torch.dtype]) -> "SpiritLMHifiGan":
+        """``self`` for the exact path; for ``dtype=torch.bfloat16`` / ``float16`` a cached copy of the model in that
+        dtype (rebuilt whenever a parameter is replaced, moved or updated in place)."""
+        if dtype is None or dtype == self.dtype:
+            return self
+        if dtype not in (torch.bfloat16, torch.float16, torch.float32):
+            raise ValueError(f"`dtype` must be None, torch.float32, torch.bfloat16 or torch.float16; got {dtype}.")
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.parameters()))
+        cache = self.__dict__.pop("_low_precision_cache", None)
+        if cache is None or cache[0] != key:
+            cache = (key, copy.deepcopy(self).to(dtype).eval())
+        self.__dict__["_low_precision_cache"] = cache
+        return cache[1]
+
+    def _run_generator(self, feats: torch.Tensor, lengths: Optional[torch.Tensor], dtype) -> torch.Tensor:
+        gen = self._generator_for(dtype)
+        return gen.generate_waveform(feats.to(gen.dtype), lengths).float()
+
+    @torch.no_grad()
+    def _vocode_items(
+        self, items: List[Tuple[Dict[str, List[int]], bool, Optional[int], Optional[int]]], dtype=None
+    ) -> List[np.ndarray]:
+        """Vocode prepared items as one padded batch (items may mix dur_pred settings)."""
+        dev = self.device
+        frames: List[Dict[str, torch.Tensor]] = []
+        for streams, dur_pred, _, _ in items:
+            t = {k: torch.tensor(v, dtype=torch.long, device=dev) for k, v in streams.items()}
+            if dur_pred and t["hubert"].numel():
+                d = self.predict_durations(t["hubert"][None])[0]  # (N,)
+                t = {k: torch.repeat_interleave(v, d) for k, v in t.items()}
+            frames.append(t)
+        out: List[Optional[np.ndarray]] = [None] * len(items)
+        live = [i for i, f in enumerate(frames) if f["hubert"].numel() > 0]
+        for i in range(len(items)):
+            if i not in live:
+                out[i] = np.zeros(0, dtype=np.float32)
+        if not live:
+            return out
+        lengths = torch.tensor([frames[i]["hubert"].numel() for i in live], device=dev)
+        T = int(lengths.max())
+
+        def pad(key):
+            if key not in frames[live[0]]:
+                return None
+            x = torch.zeros((len(live), T), dtype=torch.long, device=dev)
+            for row, i in enumerate(live):
+                x[row, : lengths[row]] = frames[i][key]
+            return x
+
+        spk = items[live[0]][2]
+        sty = items[live[0]][3]
+        speaker_ids = None if spk is None else torch.tensor([items[i][2] for i in live], device=dev)
+        style_ids = None if sty is None else torch.tensor([items[i][3] for i in live], device=dev)
+        feats = self.embed_frames(pad("hubert"), pad("pitch"), pad("style"), speaker_ids, style_ids)
+        wav = self._run_generator(feats, lengths if len(live) > 1 else None, dtype)  # (B, S)
+        wav = wav.cpu().numpy()
+        for row, i in enumerate(live):
+            out[i] = np.ascontiguousarray(wav[row, : int(lengths[row]) * self.hop_length])
+        return out
+
+    def decode(
+        self,
+        units: Union[UnitsInput, List[UnitsInput]],
+        speaker_id: Union[int, str, None] = None,
+        style_id: Union[int, str, None] = None,
+        dur_pred: bool = True,
+        dtype: Optional[torch.dtype] = None,
+    ) -> Union[np.ndarray, List[np.ndarray]]:
+        """Units -> 16 kHz float32 waveform, as the original ``SpiritLMTokenizer.decode``.
+
+        Args:
+            units (`str`, `dict` or a list of them): a unit string (``"[St71][Pi39][Hu99]..."``, deduplicated,
+                streams aligned by ``string_to_units``), a units dict ``{"hubert": [...], "pitch": [...]?,
+                "style": [...]?}`` (raw tokenizer output: pitch at 12.5 Hz, style at 1 Hz, or streams aligned to
+                hubert), or a plain sequence of HuBERT units. A list of inputs is decoded as a batch
+                (see [`decode_batch`]).
+            speaker_id (`int` or `str`, *optional*): index or name (``config.speakers``); default
+                ``config.default_speaker`` (2, as the original).
+            style_id (`int` or `str`, *optional*): base vocoder only; default ``config.default_style`` (8).
+            dur_pred (`bool`, defaults to `True`): predict durations (the input is taken as deduplicated). Forced to
+                `False`, as in the original, when a pitch stream's length differs from hubert's. Note that, as in
+                the original, a raw base units dict decoded with `dur_pred=True` is stretched (pass `False`).
+            dtype (`torch.dtype`, *optional*): `torch.bfloat16` (or `float16`) runs the generator on a cached copy
+                of the weights in that dtype (opt-in: faster on CPUs/GPUs with bf16 units, not exact); durations
+                and embeddings are always computed in the model's dtype.
+
+        Returns:
+            `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty
+            (shape `(0,)`) for empty input. A list of arrays for a list input.
+        """
+        if isinstance(units, list) and units and not isinstance(units[0], (int, np.integer)):
+            return self.decode_batch(units, speaker_id=speaker_id, style_id=style_id, dur_pred=dur_pred, dtype=dtype)
+        item = self._prepare(units, speaker_id, style_id, dur_pred)
+        return self._vocode_items([item], dtype)[0]
+
+    def decode_batch(
+        self,
+        units_list: List[UnitsInput],
+        speaker_id: Union[int, str, None, Sequence[Union[int, str, None]]] = None,
+        style_id: Union[int, str, None, Sequence[Union[int, str, None]]] = None,
+        dur_pred: bool = True,
+        dtype: Optional[torch.dtype] = None,
+        batch_size: Optional[int] = None,
+    ) -> List[np.ndarray]:
+        """Decode several unit sequences of different lengths in padded batches; item ``i`` equals
+        ``decode(units_list[i], ...)`` (up to float rounding of batched kernels).
+
+        Args:
+            units_list (`list`): inputs as accepted by [`decode`].
+            speaker_id / style_id: one value for all items or one per item.
+            dur_pred (`bool`): as in [`decode`] (the pitch-length rule applies per item).
+            dtype (`torch.dtype`, *optional*): as in [`decode`].
+            batch_size (`int`, *optional*): items per forward pass (default: all at once). On CPU the convolutions
+                are already compute-bound and batching is slower than `batch_size=1` (measured 0.57x with 4 items of
+                6-10 s, bigger working set + per-layer masking); batching pays off on GPUs.
+
+        Returns:
+            `list[np.ndarray]`, one float32 waveform per item.
+        """
+        n = len(units_list)
+
+        def per_item(v, name):
+            if isinstance(v, (list, tuple)):
+                if len(v) != n:
+                    raise ValueError(f"`{name}` has {len(v)} entries but {n} inputs were given; give one per input.")
+                return list(v)
+            return [v] * n
+
+        spk, sty = per_item(speaker_id, "speaker_id"), per_item(style_id, "style_id")
+        items = [self._prepare(u, s, t, dur_pred) for u, s, t in zip(units_list, spk, sty)]
+        bs = batch_size or max(n, 1)
+        out: List[np.ndarray] = []
+        for start in range(0, n, bs):
+            out.extend(self._vocode_items(items[start : start + bs], dtype))
+        return out
+
+    # ------------------------------------------------------------------------------------------------ streaming
+
+    def decode_stream(
+        self,
+        units: Union[UnitsInput, Iterable[Any]],
+        chunk_units: int = 25,
+        speaker_id: Union[int, str, None] = None,
+        style_id: Union[int, str, None] = None,
+        dur_pred: bool = True,
+        dtype: Optional[torch.dtype] = None,
+    ) -> Iterator[np.ndarray]:
+        """Decode incrementally; the concatenation of the yielded chunks equals [`decode`] (same arguments).
+
+        Each chunk is computed on its frames plus ``receptive_field_frames`` of context on both sides, so
+        chunk borders are invisible; a unit's duration is final once the two units after it are known (the
+        duration predictor's receptive field), and a frame is emitted once the context after it is final.
+
+        Args:
+            units: either a complete input as accepted by [`decode`] (split into pieces of ``chunk_units``
+                HuBERT units), or an iterable of pieces as they arrive: an `int` (one HuBERT unit), a list of
+                HuBERT units, or a dict ``{"hubert": [...], "pitch": [...]?, "style": [...]?}`` of stream pieces
+                (hubert-aligned with ``dur_pred=True``; raw 12.5 Hz / 1 Hz streams with ``dur_pred=False``).
+            chunk_units (`int`, defaults to 25): minimum number of new 25 Hz frames per yielded chunk (25 = 1 s),
+                except for the first chunk (``min(chunk_units, 5)`` frames, for latency) and the last one. Complete
+                inputs are consumed ``min(chunk_units, 4)`` units at a time.
+            speaker_id, style_id, dur_pred, dtype: as in [`decode`]. For complete inputs the pitch-length rule
+                forces ``dur_pred=False`` as in [`decode`]; for an iterable of pieces ``dur_pred`` is used as given.
+
+        Yields:
+            `np.ndarray` float32 chunks (multiples of ``hop_length`` samples; no empty chunks).
+        """
+        if chunk_units < 1:
+            raise ValueError(f"`chunk_units` must be >= 1; got {chunk_units}.")
+        spk = self._resolve_id(speaker_id, "speaker")
+        sty = self._resolve_id(style_id, "style")
+        complete = isinstance(units, (str, dict)) or (
+            isinstance(units, (list, tuple, np.ndarray, torch.Tensor))
+            and (len(units) == 0 or isinstance(units[0], (int, np.integer)) or hasattr(units[0], "item"))
+        )
+        if complete:
+            streams = self._normalize_units(units)
+            _, dur_pred = self._align_streams(streams, dur_pred)  # validation + the original's dur_pred rule
+            # Consume a few units at a time so that a chunk is synthesised as soon as its context is final.
+            pieces = self._split_pieces(streams, min(chunk_units, 4), dur_pred)
+        else:
+            pieces = units
+            if dur_pred and self.duration_predictor is None:
+                raise ValueError("`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False`.")
+        yield from self._stream(pieces, chunk_units, spk, sty, dur_pred, dtype)
+
+    def _split_pieces(self, streams: Dict[str, List[int]], chunk: int, dur_pred: bool) -> Iterator[Dict[str, list]]:
+        N = len(streams["hubert"])
+        ratios = {"pitch": self.config.f0_upsample_ratio, "style": self.config.style_upsample_ratio}
+        sent = {k: 0 for k in streams}
+        for a in range(0, max(N, 1), chunk):
+            b = min(a + chunk, N)
+            last = b >= N
+            piece = {}
+            for k, v in streams.items():
+                if k == "hubert" or dur_pred:
+                    end = b
+                else:
+                    end = -(-b // ratios[k])
+                end = len(v) if last else min(end, len(v))
+                piece[k] = v[sent[k] : end]
+                sent[k] = max(sent[k], end)
+            yield piece
+
+    @torch.no_grad()
+    def _stream(
+        self, pieces: Iterable[Any], chunk_units: int, spk, sty, dur_pred: bool, dtype
+    ) -> Iterator[np.ndarray]:
+        cfg = self.config
+        dev = self.device
+        R = self.receptive_field_frames
+        Rd = SpiritLMDurationPredictor.receptive_radius
+        hop = self.hop_length
+        ratios = {"pitch": cfg.f0_upsample_ratio, "style": cfg.style_upsample_ratio}
+        expect = [k for k, n in (("pitch", cfg.num_f0_tokens), ("style", cfg.num_style_tokens)) if n]
+        acc: Dict[str, List[int]] = {"hubert": [], **{k: [] for k in expect}}
+        durations: List[int] = []  # final durations, one per unit
+        frame_src: List[int] = []  # unit index of every final frame (dur_pred) / unused otherwise
+        emitted = 0  # frames already emitted
+        speaker_ids = None if spk is None else torch.tensor([spk], device=dev)
+        style_ids = None if sty is None else torch.tensor([sty], device=dev)
+        sizes = self._stream_sizes()
+
+        def frame_streams(a: int, b: int) -> Dict[str, torch.Tensor]:
+            """Frame-aligned units of frames [a, b)."""
+            out = {}
+            if dur_pred:
+                idx = frame_src[a:b]
+                for k, v in acc.items():
+                    out[k] = torch.tensor([v[i] for i in idx], dtype=torch.long, device=dev)
+            else:
+                out["hubert"] = torch.tensor(acc["hubert"][a:b], dtype=torch.long, device=dev)
+                for k in expect:
+                    v, r = acc[k], ratios[k]
+                    aligned = [v[min(n // r, len(v) - 1)] for n in range(a, b)]
+                    out[k] = torch.tensor(aligned, dtype=torch.long, device=dev)
+            return out
+
+        def synth(a: int, b: int, total_final: int) -> np.ndarray:
+            ws, we = max(0, a - R), min(total_final, b + R)
+            fs = frame_streams(ws, we)
+            pitch = fs["pitch"][None] if "pitch" in fs else None  # (1, T)
+            style = fs["style"][None] if "style" in fs else None  # (1, T)
+            feats = self.embed_frames(fs["hubert"][None], pitch, style, speaker_ids, style_ids)
+            wav = self._run_generator(feats, None, dtype)[0]  # (S,)
+            return wav[(a - ws) * hop : (b - ws) * hop].cpu().numpy()
+
+        def add_piece(piece: Any) -> None:
+            if isinstance(piece, (int, np.integer)) and not isinstance(piece, bool):
+                piece = {"hubert": [int(piece)]}
+            elif isinstance(piece, torch.Tensor) and piece.dim() == 0:
+                piece = {"hubert": [int(piece)]}
+            elif not isinstance(piece, dict):
+                piece = {"hubert": piece}
+            unknown = set(piece) - {"hubert", "pitch", "style"}
+            if unknown:
+                raise ValueError(f"Unknown unit streams {sorted(unknown)}; allowed keys are 'hubert', 'pitch', 'style'.")
+            for k in piece:
+                if k != "hubert" and k not in expect:
+                    raise ValueError(
+                        f"This is a base vocoder (no {k}-unit embedding) but a '{k}' stream piece was given; drop it "
+                        "or use the expressive vocoder."
+                    )
+            new = {k: self._int_list(piece.get(k), k, sizes[k]) for k in acc}
+            if dur_pred:
+                for k in expect:
+                    if len(new[k]) != len(new["hubert"]):
+                        raise ValueError(
+                            f"With duration prediction every piece's streams must be aligned: '{k}' has "
+                            f"{len(new[k])} units but 'hubert' has {len(new['hubert'])}."
+                        )
+            for k in acc:
+                acc[k].extend(new[k])
+
+        def finalize_units(ended: bool) -> None:
+            n = len(acc["hubert"])
+            done = len(durations)
+            upto = n if ended else max(done, n - Rd)
+            if upto <= done:
+                return
+            ws, we = max(0, done - Rd), min(n, upto + Rd)
+            x = torch.tensor(acc["hubert"][ws:we], dtype=torch.long, device=dev)[None]
+            d = self.predict_durations(x)[0, done - ws : upto - ws].tolist()
+            for i, di in enumerate(d):
+                durations.append(int(di))
+                frame_src.extend([done + i] * int(di))
+
+        def final_frames(ended: bool) -> int:
+            if dur_pred:
+                return len(frame_src)
+            N = len(acc["hubert"])
+            if ended:
+                return N
+            F_ = N
+            for k in expect:
+                F_ = min(F_, len(acc[k]) * ratios[k])
+            return F_
+
+        it = iter(pieces)
+        ended = False
+        while not ended:
+            try:
+                add_piece(next(it))
+            except StopIteration:
+                ended = True
+            if ended and not dur_pred:
+                N = len(acc["hubert"])
+                for k in expect:
+                    K, r = len(acc[k]), ratios[k]
+                    if abs(K * r - N) / r > 1:
+                        raise ValueError(
+                            f"'{k}' has {K} units but 'hubert' has {N}: without duration prediction a raw {k} "
+                            f"stream must cover the hubert units at 1/{r} of their rate (|K x {r} - N| / {r} <= 1)."
+                        )
+            if dur_pred:
+                finalize_units(ended)
+            total = final_frames(ended)
+            target = total if ended else total - R
+            # The first chunk goes out once min(chunk_units, 5) frames are final (latency); later ones once at least
+            # `chunk_units` new frames are final (everything at the end), so that unit-by-unit arrival does not
+            # pay the receptive-field overlap for every single unit.
+            min_new = min(chunk_units, 5) if emitted == 0 else chunk_units
+            if target > emitted and (ended or target - emitted >= min_new):
+                chunk = synth(emitted, target, total)
+                emitted = target
+                if chunk.size:
+                    yield chunk
+
+
+# Saved folders carry their code and an auto_map, so `AutoModel.from_pretrained(dir, trust_remote_code=True)` works.
+SpiritLMHifiGanConfig.register_for_auto_class()
+SpiritLMHifiGan.register_for_auto_class("AutoModel")
+
+__all__ = ["SpiritLMHifiGan", "SpiritLMHifiGanOutput", "SpiritLMHifiGanResBlock", "SpiritLMDurationPredictor"]

@@ -1,0 +1,308 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""``pipeline("spirit-lm")``: interleaved text/speech in, ordered text/speech segments out.
+
+```python
+pipe = pipeline("spirit-lm", model="path/to/spirit-lm-folder", trust_remote_code=True)
+pipe("The capital of France is", output_modality="text", max_new_tokens=20)
+# [{"type": "text", "text": "..."}]
+pipe([("speech", "question.wav"), ("text", "Answer:")], output_modality="speech")
+# [{"type": "speech", "audio": np.ndarray (float32, 16 kHz), "sampling_rate": 16000}]
+```
+
+Speech segments also carry ``"units"``: the generated unit string (``[St..][Pi..][Hu..]``) that was vocoded.
+
+Inputs: a string (text), an audio (``pathlib.Path``, bytes, numpy array / tensor at 16 kHz, or a datasets
+``{"array", "sampling_rate"}`` dict), or a list of ``("text", str)`` / ``("speech", audio)`` items; a list of such
+inputs is a batch (left-padded, one ``generate`` per ``batch_size`` inputs; greedy results equal one-by-one).
+
+Call options: ``output_modality`` (``"text"`` | ``"speech"`` | ``"arbitrary"``, default ``"arbitrary"``),
+``prompt=`` (a raw prompt string used verbatim, as the original), ``speaker_id``, ``seed``, ``return_prompt``,
+``original_banned_tokens`` (speech never stops at EOS, as the original), ``batch_size``, and every ``generate``
+keyword (``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``, ...).
+
+Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, few_shot="asr", examples=[(audio,
+"transcript"), ...])`` → ``[{"type": "text", "text": transcript}]``; ``few_shot="tts"`` with ``(text, audio)`` examples
+→ one speech segment; ``few_shot="intent"`` with ``(audio, intent)`` examples → the intent text. Generation stops when
+the model opens the next example.
+"""
+
+import os
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+from transformers import Pipeline, set_seed
+from transformers.utils import logging
+
+logger = logging.get_logger(__name__)
+
+from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
+from .few_shot import TASK_OUTPUT, _check_task, few_shot_prompt
+from .modeling_spirit_hifigan import SpiritLMHifiGan
+from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from .modeling_spirit_lm import OutputModality, continued_speech_start, keep_later_speech_segment
+from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
+
+_PREPROCESS_KEYS = ("output_modality", "prompt", "seed")
+_POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
+_FORWARD_KEYS = ("original_banned_tokens",)
+
+
+def _load_subfolder(cls, root: str, subfolder: str):
+    """``cls.from_pretrained(root, subfolder=...)`` or ``None`` when the folder/repository has no such component."""
+    if os.path.isdir(root):
+        if not os.path.isfile(os.path.join(root, subfolder, "config.json")):
+            return None
+        return cls.from_pretrained(os.path.join(root, subfolder)).eval()
+    try:
+        from huggingface_hub import file_exists
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+
+        try:
+            present = file_exists(root, f"{subfolder}/config.json")
+        except (OfflineModeIsEnabled, HfHubHTTPError, OSError, ValueError):
+            present = None  # offline: try the cache
+        if present is False:
+            return None
+        return cls.from_pretrained(root, subfolder=subfolder).eval()
+    except OSError:
+        return None
+
+
+class SpiritLMPipeline(Pipeline):
+    """Generation with Spirit LM in every direction (text/speech in, text/speech out). See the module docstring.
+
+    Args:
+        model (`SpiritLMForCausalLM`): the language model.
+        tokenizer (`SpiritLMTokenizer` or `SpiritLMTokenizerFast`): its text tokenizer.
+        speech_tokenizer (*optional*): audio → unit string (``encode_string``); needed for speech inputs.
+        vocoder (*optional*): unit string → waveform (``decode``); needed for speech outputs.
+    """
+
+    _pipeline_calls_generate = False
+    _load_processor = False
+    _load_image_processor = False
+    _load_feature_extractor = False
+    _load_tokenizer = True
+
+    def __init__(self, model, tokenizer=None, speech_tokenizer=None, vocoder=None, **kwargs):
+        self.speech_tokenizer = speech_tokenizer
+        self.vocoder = vocoder
+        super().__init__(model=model, tokenizer=tokenizer, **kwargs)
+        if self.tokenizer is None:
+            raise ValueError("pipeline('spirit-lm') needs the model's tokenizer; pass `tokenizer=`.")
+        if self.processor is None:
+            self.processor = SpiritLMProcessor(SpiritLMFeatureExtractor(), self.tokenizer)
+        self._load_companions()
+
+    def _load_companions(self) -> None:
+        """Load the speech tokenizer / vocoder saved beside the LM (``speech_tokenizer/``, ``vocoder/``), from a local
+        folder or a Hub repository (cache)."""
+        root = getattr(self.model, "name_or_path", None) or getattr(self.model.config, "_name_or_path", "")
+        if not root:
+            return
+        if self.vocoder is None:
+            self.vocoder = _load_subfolder(SpiritLMHifiGan, root, "vocoder")
+        if self.speech_tokenizer is None:
+            self.speech_tokenizer = _load_subfolder(SpiritLMSpeechTokenizer, root, "speech_tokenizer")
+
+    # -- parameters ----------------------------------------------------------------------------------------------
+    def _sanitize_parameters(self, **kwargs):
+        preprocess = {k: kwargs.pop(k) for k in _PREPROCESS_KEYS if k in kwargs}
+        postprocess = {k: kwargs.pop(k) for k in _POSTPROCESS_KEYS if k in kwargs}
+        forward = {k: kwargs.pop(k) for k in _FORWARD_KEYS if k in kwargs}
+        if "output_modality" in preprocess:
+            preprocess["output_modality"] = OutputModality.parse(preprocess["output_modality"])
+            forward["output_modality"] = preprocess["output_modality"]
+            postprocess["output_modality"] = preprocess["output_modality"]
+        if "few_shot" in kwargs:
+            task = _check_task(kwargs.pop("few_shot"))
+            preprocess["few_shot"] = (task, kwargs.pop("examples", None))
+            # Generate freely and stop where the model opens the next example (spec: paper appendix B formats).
+            stop_marker = TASK_OUTPUT[task][1]
+            config = self.model.config
+            stop_id = config.speech_marker_id if stop_marker == "[Speech]" else config.text_marker_id
+            eos = config.eos_token_id
+            kwargs["eos_token_id"] = [*(eos if isinstance(eos, (list, tuple)) else [eos]), stop_id]
+            forward["output_modality"] = postprocess["output_modality"] = OutputModality.ARBITRARY
+            postprocess["few_shot"] = task
+        elif "examples" in kwargs:
+            raise ValueError("`examples=` is only used with `few_shot='asr'|'tts'|'intent'`.")
+        # Everything else is a `generate` keyword.
+        forward["generate_kwargs"] = kwargs
+        return preprocess, forward, postprocess
+
+    def __call__(self, inputs=None, **kwargs):
+        """Generate for one input or a list of inputs; returns a list of segments (a list of lists for a batch).
+
+        ``stream=True`` (one input) returns an iterator of text deltas and audio chunks as they are generated
+        instead; see ``streaming_spirit_lm.stream``.
+        """
+        if kwargs.pop("stream", False):
+            from .streaming_spirit_lm import stream
+
+            return stream(self, inputs, **kwargs)
+        batch_size = kwargs.pop("batch_size", None) or self._batch_size or 8
+        if inputs is None and "prompt" not in kwargs:
+            raise ValueError("Give an input (text, audio or interleaved list) or `prompt=`.")
+        batched = inputs is not None and is_batch(inputs)
+        items = list(inputs) if batched else [inputs]
+        pre, fwd, post = self._sanitize_parameters(**kwargs)
+        pre = {**self._preprocess_params, **pre}
+        fwd = {**self._forward_params, **fwd}
+        fwd["generate_kwargs"] = {**self._forward_params.get("generate_kwargs", {}), **fwd["generate_kwargs"]}
+        post = {**self._postprocess_params, **post}
+        if "seed" in pre:
+            set_seed(pre.pop("seed"))  # before prompt building, as the original
+        results = []
+        for start in range(0, len(items), batch_size):
+            chunk = [self.preprocess(x, **pre) for x in items[start : start + batch_size]]
+            model_outputs = self.forward(chunk, **fwd)
+            results.extend(self.postprocess(model_outputs, **post))
+        return results if batched else results[0]
+
+    # -- steps ---------------------------------------------------------------------------------------------------
+    def _encode_speech(self, audio) -> str:
+        if self.speech_tokenizer is None:
+            raise ValueError(
+                "This input has a speech item, which needs the speech tokenizer. Load a Spirit LM folder that has one "
+                "(`speech_tokenizer/`), or pass `speech_tokenizer=` to the pipeline."
+            )
+        return self.speech_tokenizer.encode_string(audio)
+
+    def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None,
+                   few_shot=None):
+        if output_modality == OutputModality.SPEECH and self.vocoder is None:
+            raise ValueError(
+                "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
+                "to the pipeline, or ask for output_modality='text'."
+            )
+        if prompt is not None:
+            prompt_string = prompt  # verbatim, as the original (the interleaved input is ignored)
+        elif few_shot is not None:
+            task, examples = few_shot
+            prompt_string = few_shot_prompt(task, examples or [], inputs, self._encode_speech)
+        else:
+            prompt_string = build_prompt(normalize_input(inputs), output_modality, self._encode_speech)
+        ids = self.tokenizer(prompt_string, add_special_tokens=True)["input_ids"]
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit is not None and len(ids) >= limit:
+            raise ValueError(
+                f"The prompt is {len(ids)} tokens long but the model's context is {limit} tokens "
+                "(max_position_embeddings). Shorten the prompt (e.g. fewer or shorter audio/text items)."
+            )
+        return {"prompt": prompt_string, "prompt_ids": ids}
+
+    def _forward(self, model_inputs, output_modality=OutputModality.ARBITRARY, original_banned_tokens=False,
+                 generate_kwargs=None):
+        generate_kwargs = dict(generate_kwargs or {})
+        pad_id = self.tokenizer.pad_token_id
+        if pad_id is None:
+            pad_id = self.model.config.eos_token_id
+        input_ids, attention_mask = left_pad([m["prompt_ids"] for m in model_inputs], pad_id)
+        generate_kwargs.setdefault("pad_token_id", pad_id)
+        max_new = generate_kwargs.get("max_new_tokens")
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit is not None and max_new is not None and input_ids.shape[1] + max_new > limit:
+            raise ValueError(
+                f"prompt ({input_ids.shape[1]} tokens) + max_new_tokens ({max_new}) exceeds the model's context of "
+                f"{limit} tokens; lower max_new_tokens or shorten the prompt."
+            )
+        device = self.model.device
+        with torch.no_grad():
+            out = self.model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention_mask.to(device),
+                output_modality=output_modality,
+                original_banned_tokens=original_banned_tokens,
+                **generate_kwargs,
+            )
+        new = out[:, input_ids.shape[1] :].cpu()
+        return [{**m, "new_ids": new[row].tolist()} for row, m in enumerate(model_inputs)]
+
+    def forward(self, model_inputs, **forward_params):
+        # Pipeline.forward moves tensors and wraps inference; our inputs are lists, so run _forward directly.
+        return self._forward(model_inputs, **forward_params)
+
+    def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
+                    return_prompt: bool = False, few_shot=None):
+        rows = self.processor.decode_generated(
+            [m["new_ids"] for m in model_outputs], [m["prompt_ids"] for m in model_outputs], output_modality,
+            config=self.model.config,
+        )
+        results = []
+        for m, segments in zip(model_outputs, rows):
+            if few_shot is not None:
+                outputs = [self._few_shot_answer(few_shot, segments, speaker_id)]
+            else:
+                outputs: List[Dict[str, Any]] = []
+                for index, segment in enumerate(segments):
+                    if segment["type"] == "text":
+                        if segment["text"] or output_modality == OutputModality.TEXT:
+                            outputs.append(segment)
+                        continue
+                    audio = self._speech_segment_audio(segment, index, speaker_id, output_modality)
+                    if audio is not None:
+                        outputs.append(self._speech_output(segment, audio))
+            results.append((outputs, m["prompt"]) if return_prompt else outputs)
+        return results
+
+    def _few_shot_answer(self, task, segments, speaker_id) -> Dict[str, Any]:
+        """The first segment of the answer's modality (an empty one when the model produced none)."""
+        answer = TASK_OUTPUT[task][0]
+        for segment in segments:
+            if segment["type"] != answer:
+                continue
+            if answer == "text":
+                return {"type": "text", "text": segment["text"].strip()}
+            plain = {**segment, "context_units": ""}
+            return self._speech_output(plain, self._speech_segment_audio(plain, 0, speaker_id, OutputModality.SPEECH))
+        if answer == "text":
+            return {"type": "text", "text": ""}
+        return self._speech_output({"units": ""}, np.zeros(0, dtype=np.float32))
+
+    def _speech_output(self, segment, audio: np.ndarray) -> Dict[str, Any]:
+        return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate, "units": segment["units"]}
+
+    # -- speech output -------------------------------------------------------------------------------------------
+    @property
+    def _sampling_rate(self) -> int:
+        return int(getattr(self.model.config, "sampling_rate", 16000))
+
+    def _speech_segment_audio(self, segment, index: int, speaker_id, output_modality) -> Optional[np.ndarray]:
+        """Vocode one speech segment (``{"units", "context_units"}``); ``None`` when the original's rules drop it
+        (arbitrary mode, spec §1.5)."""
+        if self.vocoder is None:
+            raise ValueError(
+                "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
+                "to the pipeline, or ask for output_modality='text'."
+            )
+        context = segment.get("context_units", "")
+        unit_string = context + segment["units"]
+        n_total = unit_string.count("[Hu")
+        if n_total == 0:
+            # No HuBERT unit was generated: a documented empty waveform (speech mode) or nothing (arbitrary).
+            return np.zeros(0, dtype=np.float32) if output_modality == OutputModality.SPEECH else None
+        n_context = context.count("[Hu")
+        if output_modality == OutputModality.ARBITRARY:
+            if context and continued_speech_start(1, n_context, n_total) is None:
+                return None  # too little new speech after the prompt's
+            if not context and index > 0 and not keep_later_speech_segment(n_total):
+                return None  # a short later speech segment
+        if getattr(self.vocoder.config, "num_f0_tokens", 0) and "[Pi" not in unit_string:
+            # An expressive vocoder cannot voice units without pitch (the original crashes here). Keep the units in
+            # the output ("units") and return an empty waveform, loudly.
+            logger.warning(
+                "A generated speech segment has no pitch units, which the expressive vocoder needs; returning an "
+                "empty waveform for it (its units are in the output's 'units')."
+            )
+            return np.zeros(0, dtype=np.float32)
+        if speaker_id is None:
+            speaker_id = getattr(self.model.config, "default_speaker", 2)
+        audio = self.vocoder.decode(unit_string, speaker_id=speaker_id)
+        if output_modality == OutputModality.ARBITRARY and context:
+            return audio[continued_speech_start(len(audio), n_context, n_total):]
+        return audio
+
+
+__all__ = ["SpiritLMPipeline"]

@@ -1,0 +1,519 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Streaming generation for ``pipeline("spirit-lm")``: text and audio chunks as the model generates them.
+
+```python
+pipe = pipeline("spirit-lm", model="spirit-lm-base-7b")
+for event in pipe("Tell me a story.", output_modality="speech", max_new_tokens=500, stream=True):
+    if event["type"] == "speech":
+        play(event["audio"])          # float32 numpy chunk at event["sampling_rate"] (16 kHz)
+    else:
+        print(event["text"], end="")  # a text delta
+```
+
+``pipe(inputs, stream=True, **options)`` (or :func:`stream`) takes one input and the same options as a plain call
+(``output_modality``, ``prompt=``, ``seed``, ``speaker_id``, ``original_banned_tokens`` and every ``generate``
+keyword) plus ``chunk_units`` (new 25 Hz frames per audio chunk after the first, default 25 = 1 s; see
+:meth:`SpiritLMHifiGan.decode_stream`). It returns a :class:`SpiritLMStreamIterator` yielding, in order,
+
+* ``{"type": "text", "text": delta, "segment": k}`` and
+* ``{"type": "speech", "audio": np.ndarray, "sampling_rate": 16000, "segment": k}``,
+
+where ``k`` is the index of the output segment (as in :func:`split_generated_ids`) the chunk belongs to.
+``model.generate`` runs in a background thread (the pattern of transformers' ``TextIteratorStreamer``) and hands
+every new id to a :class:`SpiritLMTokenStreamer`; the iterator switches on modality by id range: text ids become
+text deltas (decoded incrementally, leading spaces kept), unit ids are fed to the vocoder's streaming decode as
+they arrive, markers and special ids are dropped.
+
+What the stream equals (greedy decoding, same options):
+
+* ``"text"``: the concatenated deltas equal the plain call's text (leading/trailing whitespace of the whole
+  continuation stripped as the original: trailing whitespace is held back until more text follows).
+* ``"speech"``: the concatenated audio equals the plain call's audio (up to float rounding of the chunked
+  vocoder, ~1e-6 of peak).
+* ``"arbitrary"``: text as above, segment by segment. The original's rules for which speech segments are kept
+  are applied exactly (a speech segment after the first, or one continuing the prompt's speech, is kept only if it
+  has at least 24 HuBERT units, so its audio starts once the 24th unit has arrived). **Departure:** a first speech
+  segment that continues the prompt's speech is vocoded from its *own* units only; the plain call vocodes it with
+  the prompt's last speech run as context and cuts the waveform proportionally (spec §1.5), which needs the
+  segment's final length. Every streamed speech segment therefore equals ``vocoder.decode(units of the segment)``.
+
+Only one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
+the first ``next()``; closing the iterator (or leaving a ``for`` loop early and dropping it) stops generation.
+With an expressive vocoder, audio starts once the segment's first pitch and style units are known (the unit
+string's alignment rule), and a segment without any style unit is held to its end (the original's random style
+fallback).
+"""
+
+import queue
+import random
+import re
+import threading
+from typing import Any, Dict, Iterator, List, Optional
+
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList, set_seed
+from transformers.generation.streamers import BaseStreamer
+from transformers.utils import logging
+
+from .modeling_spirit_lm import OutputModality, decode_text_ids, keep_later_speech_segment
+from .processing_spirit_lm import is_batch
+from .units import MOST_COMMON_STYLES
+
+logger = logging.get_logger(__name__)
+
+_END = object()
+# The original keeps a speech segment after the first (or one continuing the prompt's speech) only if it has this
+# many HuBERT units (``count + 1 >= 25``, see :func:`keep_later_speech_segment`).
+_MIN_KEPT_HUBERT = next(n for n in range(10_000) if keep_later_speech_segment(n))
+_BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
+
+
+class SpiritLMTokenStreamer(BaseStreamer):
+    """A ``generate`` streamer that queues the new ids of one sequence; iterating it yields them one by one.
+
+    ``generate`` first calls ``put`` with the prompt (skipped when ``skip_prompt``), then once per step with the
+    new token, then ``end``. Iteration blocks until the next id arrives and re-raises an error put with
+    :meth:`put_error` (e.g. from the thread running ``generate``).
+
+    Args:
+        skip_prompt (`bool`, defaults to `True`): drop the first ``put`` (the prompt ids).
+        timeout (`float`, *optional*): seconds to wait for each id before raising ``queue.Empty``.
+    """
+
+    def __init__(self, skip_prompt: bool = True, timeout: Optional[float] = None):
+        self.skip_prompt = skip_prompt
+        self.timeout = timeout
+        self.queue: "queue.Queue[Any]" = queue.Queue()
+        self.cancelled = threading.Event()
+        self.received: List[int] = []  # new ids received so far (written by the generate thread)
+        self._next_is_prompt = True
+
+    def put(self, value) -> None:
+        value = torch.as_tensor(value)
+        if value.dim() > 2 or (value.dim() >= 1 and value.shape[0] != 1):
+            raise ValueError(
+                f"Streaming supports one sequence at a time, but generate produced ids of shape {tuple(value.shape)} "
+                "(a batch, beams or num_return_sequences > 1). Stream one input with num_beams=1 and "
+                "num_return_sequences=1, or call the pipeline without stream=True."
+            )
+        if self.skip_prompt and self._next_is_prompt:
+            self._next_is_prompt = False
+            return
+        self._next_is_prompt = False
+        ids = [int(i) for i in value.reshape(-1).tolist()]
+        self.received.extend(ids)
+        for i in ids:
+            self.queue.put(i)
+
+    def end(self) -> None:
+        self._next_is_prompt = True
+        self.queue.put(_END)
+
+    def put_error(self, error: BaseException) -> None:
+        self.queue.put(error)
+
+    def __iter__(self) -> Iterator[int]:
+        return self
+
+    def __next__(self) -> int:
+        item = self.queue.get(timeout=self.timeout)
+        if item is _END:
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+class _StopWhenCancelled(StoppingCriteria):
+    """Stops generation once the streamer is cancelled (the consumer closed the iterator)."""
+
+    def __init__(self, streamer: SpiritLMTokenStreamer):
+        self.streamer = streamer
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.streamer.cancelled.is_set(), dtype=torch.bool,
+                          device=input_ids.device)
+
+
+class _PushBack:
+    """An id source with one-level push-back (a segment ends when it reads the first id of the next one)."""
+
+    def __init__(self, it: Iterator[int]):
+        self.it = it
+        self.pending: List[int] = []
+        self.ended = False
+
+    def next(self) -> Optional[int]:
+        """The next id, or ``None`` once generation has ended (and on every later call)."""
+        if self.pending:
+            return self.pending.pop()
+        if self.ended:
+            return None
+        token_id = next(self.it, None)
+        self.ended = token_id is None
+        return token_id
+
+    def push(self, token_id: int) -> None:
+        self.pending.append(token_id)
+
+
+class SpiritLMIncrementalTextDecoder:
+    """Text ids in, text deltas out; the concatenated deltas equal ``decode_text_ids`` of all ids (stripped).
+
+    Ids are decoded in runs that end with a non-byte piece (a run of SentencePiece byte-fallback pieces ``<0x..>``
+    is decoded as a whole, so a multi-byte character is never split and an invalid run gives the same U+FFFD
+    characters as the full decode). A leading space is kept (``decode_text_ids``).
+
+    Args:
+        tokenizer: the Spirit LM text tokenizer.
+        config (`SpiritLMConfig`): the model's token layout.
+        lstrip (`bool`): drop leading whitespace (the segment starts the continuation).
+    """
+
+    def __init__(self, tokenizer, config, lstrip: bool = False):
+        self.tokenizer = tokenizer
+        self.config = config
+        self.lstrip = lstrip
+        self.pending: List[int] = []
+        self.held = ""  # trailing whitespace, emitted only if more text follows in this segment or a later one
+        self.started = False
+        self._byte_cache: Dict[int, bool] = {}
+
+    def _is_byte_piece(self, token_id: int) -> bool:
+        if token_id not in self._byte_cache:
+            piece = self.tokenizer.convert_ids_to_tokens(token_id)
+            self._byte_cache[token_id] = bool(isinstance(piece, str) and _BYTE_PIECE.match(piece))
+        return self._byte_cache[token_id]
+
+    def _emit(self, text: str) -> str:
+        if self.lstrip and not self.started:
+            text = text.lstrip()
+        if not text:
+            return ""
+        self.started = True
+        text = self.held + text
+        body = text.rstrip()
+        self.held = text[len(body) :]
+        return body
+
+    def _flush(self) -> str:
+        if not self.pending:
+            return ""
+        text = decode_text_ids(self.tokenizer, self.config, self.pending)
+        self.pending = []
+        return self._emit(text)
+
+    def add(self, token_id: int) -> str:
+        """Add one text id; returns the delta that is now final (possibly empty)."""
+        self.pending.append(int(token_id))
+        if self._is_byte_piece(int(token_id)):
+            return ""  # a byte run may continue; decode it as a whole
+        return self._flush()
+
+    def finish(self, last: bool) -> str:
+        """End of the segment; ``last``: it ends the continuation (its trailing whitespace is stripped)."""
+        out = self._flush()
+        if not last:
+            out += self.held
+        self.held = ""
+        return out
+
+
+class SpiritLMStreamIterator:
+    """Iterator over the streamed events of one generation (see the module docstring); made by :func:`stream`.
+
+    Attributes:
+        prompt (`str`): the prompt string that was tokenized.
+        prompt_ids (`list[int]`): its ids.
+        streamer (`SpiritLMTokenStreamer`): ``streamer.received`` holds the new ids received so far.
+        generating (`bool`, property): whether ``generate`` is still running.
+
+    ``close()`` (or leaving a ``with`` block, or dropping the iterator) stops generation at its next step and waits
+    for the generate thread.
+    """
+
+    def __init__(self, pipe, model_input: Dict[str, Any], output_modality: OutputModality,
+                 original_banned_tokens: bool, generate_kwargs: Dict[str, Any], speaker_id=None,
+                 chunk_units: int = 25, timeout: Optional[float] = None):
+        # The event generator and the generate thread reference `_StreamState`, never this wrapper, so dropping the
+        # wrapper closes the generator at once (reference counting), which stops generation.
+        self._state = _StreamState(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs,
+                                   speaker_id, chunk_units, timeout)
+        self._events = self._state.run()
+        self.prompt = self._state.prompt
+        self.prompt_ids = self._state.prompt_ids
+        self.streamer = self._state.streamer
+
+    def __iter__(self) -> "SpiritLMStreamIterator":
+        return self
+
+    def __next__(self) -> Dict[str, Any]:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop generation (at its next step) and wait for the generate thread."""
+        self._events.close()
+
+    def __enter__(self) -> "SpiritLMStreamIterator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        events = self.__dict__.get("_events")
+        if events is not None:
+            events.close()
+
+    @property
+    def generating(self) -> bool:
+        thread = self._state.thread
+        return thread is not None and thread.is_alive()
+
+
+def _generate_in_thread(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, streamer):
+    try:
+        kwargs = dict(generate_kwargs)
+        criteria = StoppingCriteriaList(list(kwargs.pop("stopping_criteria", None) or []))
+        criteria.append(_StopWhenCancelled(streamer))
+        kwargs["stopping_criteria"] = criteria
+        kwargs["streamer"] = streamer
+        pipe._forward(
+            [model_input],
+            output_modality=output_modality,
+            original_banned_tokens=original_banned_tokens,
+            generate_kwargs=kwargs,
+        )
+    except BaseException as err:  # handed to the consumer, re-raised there
+        streamer.put_error(err)
+
+
+class _StreamState:
+    """Runs one streamed generation: the generate thread and the routing of ids to text deltas / audio chunks."""
+
+    def __init__(self, pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, speaker_id,
+                 chunk_units, timeout):
+        self.pipe = pipe
+        self.config = pipe.model.config
+        self.model_input = model_input
+        self.prompt = model_input["prompt"]
+        self.prompt_ids = list(model_input["prompt_ids"])
+        self.output_modality = output_modality
+        self.original_banned_tokens = original_banned_tokens
+        self.generate_kwargs = dict(generate_kwargs)
+        self.speaker_id = getattr(self.config, "default_speaker", 2) if speaker_id is None else speaker_id
+        self.chunk_units = chunk_units
+        self.streamer = SpiritLMTokenStreamer(skip_prompt=True, timeout=timeout)
+        self.thread: Optional[threading.Thread] = None
+        self._special = self._special_ids()
+
+    def run(self) -> Iterator[Dict[str, Any]]:
+        self.thread = threading.Thread(
+            target=_generate_in_thread,
+            args=(self.pipe, self.model_input, self.output_modality, self.original_banned_tokens,
+                  self.generate_kwargs, self.streamer),
+            name="spirit-lm-stream",
+            daemon=True,
+        )
+        self.thread.start()
+        try:
+            yield from self._route(_PushBack(iter(self.streamer)))
+        finally:
+            self.streamer.cancelled.set()
+            self.thread.join()
+
+    # -- routing by id range -----------------------------------------------------------------------------------
+    def _special_ids(self) -> set:
+        special = {0}
+        for name in ("bos_token_id", "eos_token_id", "pad_token_id"):
+            v = getattr(self.config, name, None)
+            special.update(v if isinstance(v, (list, tuple)) else ([v] if v is not None else []))
+        return special
+
+    def _kind(self, token_id: int) -> Optional[str]:
+        """``"text"`` / ``"speech"`` / ``None`` (dropped), as :func:`split_generated_ids` in this modality."""
+        c = self.config
+        if token_id in self._special or c.is_marker_id(token_id):
+            return None
+        kind = "text" if c.is_text_id(token_id) else ("speech" if c.is_speech_id(token_id) else None)
+        if self.output_modality == OutputModality.TEXT and kind != "text":
+            return None
+        if self.output_modality == OutputModality.SPEECH and kind != "speech":
+            return None
+        return kind
+
+    def _route(self, src: _PushBack) -> Iterator[Dict[str, Any]]:
+        index = 0
+        while True:
+            token_id = src.next()
+            if token_id is None:
+                return
+            kind = self._kind(token_id)
+            if kind is None:
+                continue
+            src.push(token_id)
+            if kind == "text":
+                yield from self._text_segment(src, index)
+            else:
+                yield from self._speech_segment(src, index)
+            index += 1
+
+    def _text_segment(self, src: _PushBack, index: int) -> Iterator[Dict[str, Any]]:
+        decoder = SpiritLMIncrementalTextDecoder(self.pipe.tokenizer, self.config, lstrip=index == 0)
+        last = True
+        while True:
+            token_id = src.next()
+            if token_id is None:
+                break
+            kind = self._kind(token_id)
+            if kind is None:
+                continue
+            if kind != "text":
+                src.push(token_id)
+                last = False
+                break
+            delta = decoder.add(token_id)
+            if delta:
+                yield {"type": "text", "text": delta, "segment": index}
+        delta = decoder.finish(last)
+        if delta:
+            yield {"type": "text", "text": delta, "segment": index}
+
+    def _speech_segment(self, src: _PushBack, index: int) -> Iterator[Dict[str, Any]]:
+        vocoder = self.pipe.vocoder
+        if vocoder is None:
+            raise ValueError(
+                "The model generated speech, which needs the vocoder. Load a Spirit LM folder that has one "
+                "(`vocoder/`), pass `vocoder=` to the pipeline, or ask for output_modality='text'."
+            )
+        arbitrary = self.output_modality == OutputModality.ARBITRARY
+        continues_prompt = arbitrary and index == 0 and self._prompt_ends_with_speech()
+        min_hubert = _MIN_KEPT_HUBERT if arbitrary and (index > 0 or continues_prompt) else 1  # the drop rule
+        pieces = self._unit_pieces(src, min_hubert)
+        for chunk in vocoder.decode_stream(pieces, chunk_units=self.chunk_units, speaker_id=self.speaker_id):
+            yield {"type": "speech", "audio": chunk, "sampling_rate": self.pipe._sampling_rate, "segment": index}
+
+    def _prompt_ends_with_speech(self) -> bool:
+        prompt = [i for i in self.prompt_ids if int(i) not in self._special]
+        return bool(prompt) and self.config.is_speech_id(prompt[-1])
+
+    def _unit_pieces(self, src: _PushBack, min_hubert: int) -> Iterator[Dict[str, List[int]]]:
+        """This segment's units as hubert-aligned vocoder pieces, with the unit string's alignment rule.
+
+        Each HuBERT unit takes the pitch/style unit last seen before it; units before the first pitch (style) take
+        the first one seen (so they wait for it). Pieces are held until ``min_hubert`` HuBERT units are known.
+        """
+        vcfg = self.pipe.vocoder.config
+        need = [k for k, n in (("pitch", vcfg.num_f0_tokens), ("style", vcfg.num_style_tokens)) if n]
+        rows: List[List[Optional[int]]] = []  # [hubert, pitch, style] per HuBERT unit
+        current = {"pitch": None, "style": None}
+        first = {"pitch": None, "style": None}
+        released = 0
+
+        def piece(upto: int) -> Dict[str, List[int]]:
+            out = {"hubert": [r[0] for r in rows[released:upto]]}
+            for col, k in ((1, "pitch"), (2, "style")):
+                if k in need:
+                    out[k] = [first[k] if r[col] is None else r[col] for r in rows[released:upto]]
+            return out
+
+        while True:
+            token_id = src.next()
+            if token_id is None:
+                break
+            kind = self._kind(token_id)
+            if kind is None:
+                continue
+            if kind != "speech":
+                src.push(token_id)
+                break
+            stream, unit = self.config.id_to_unit(token_id)
+            if stream == "hubert":
+                rows.append([unit, current["pitch"], current["style"]])
+            else:
+                if stream not in need:
+                    raise ValueError(
+                        f"The model generated {stream} units but the vocoder has no {stream} embedding (a base "
+                        "vocoder); use the expressive vocoder with an expressive model."
+                    )
+                current[stream] = unit
+                if first[stream] is None:
+                    first[stream] = unit
+            ready = len(rows) >= min_hubert and all(first[k] is not None for k in need)
+            if ready and len(rows) > released:
+                yield piece(len(rows))
+                released = len(rows)
+        # End of the segment.
+        if len(rows) < min_hubert or not rows:
+            return  # dropped (arbitrary mode), or no HuBERT unit
+        if "pitch" in need and first["pitch"] is None:
+            logger.warning(
+                "A generated speech segment has no pitch units, which the expressive vocoder needs; it is not "
+                "streamed (the plain call returns an empty waveform for it)."
+            )
+            return
+        if "style" in need and first["style"] is None:
+            first["style"] = random.choice(MOST_COMMON_STYLES)  # the original's fallback (global RNG)
+        if len(rows) > released:
+            yield piece(len(rows))
+
+
+def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
+    """Stream one generation of a ``pipeline("spirit-lm")``; ``pipe(inputs, stream=True, ...)`` calls this.
+
+    Args:
+        pipe (`SpiritLMPipeline`): the pipeline.
+        inputs: one input, as for the pipeline (not a batch).
+        chunk_units (`int`, *optional*, defaults to 25): new 25 Hz frames per audio chunk after the first one.
+        stream_timeout (`float`, *optional*): seconds to wait for each generated id before raising ``queue.Empty``.
+        **kwargs: the pipeline's options (``output_modality``, ``prompt``, ``seed``, ``speaker_id``,
+            ``original_banned_tokens``) and ``generate`` keywords.
+
+    Returns:
+        :class:`SpiritLMStreamIterator`: yields ``{"type": "text", "text", "segment"}`` and ``{"type": "speech",
+        "audio", "sampling_rate", "segment"}`` events in generation order. Validation and prompt building (speech
+        inputs are tokenized) happen now; generation starts at the first ``next()``.
+    """
+    chunk_units = int(kwargs.pop("chunk_units", 25))
+    timeout = kwargs.pop("stream_timeout", None)
+    kwargs.pop("batch_size", None)
+    if kwargs.pop("return_prompt", False):
+        raise ValueError("`return_prompt` is not used with stream=True; the prompt is the returned iterator's `.prompt`.")
+    if "streamer" in kwargs:
+        raise ValueError("stream=True makes its own streamer; do not pass `streamer=` as well.")
+    if inputs is None and "prompt" not in kwargs:
+        raise ValueError("Give an input (text, audio or interleaved list) or `prompt=`.")
+    if inputs is not None and is_batch(inputs):
+        raise ValueError(
+            f"stream=True generates for one input at a time, but a batch of {len(inputs)} inputs was given. Stream "
+            "each input separately (`for x in inputs: pipe(x, stream=True)`), or drop stream=True for batched "
+            "generation."
+        )
+    pre, fwd, post = pipe._sanitize_parameters(**kwargs)
+    pre = {**pipe._preprocess_params, **pre}
+    fwd = {**pipe._forward_params, **fwd}
+    generate_kwargs = {**pipe._forward_params.get("generate_kwargs", {}), **fwd.get("generate_kwargs", {})}
+    post = {**pipe._postprocess_params, **post}
+    for name in ("num_beams", "num_return_sequences"):
+        if int(generate_kwargs.get(name) or 1) != 1:
+            raise ValueError(
+                f"stream=True streams one sequence; `{name}={generate_kwargs[name]}` is not supported with it "
+                f"(use {name}=1, or drop stream=True)."
+            )
+    if "seed" in pre:
+        set_seed(pre.pop("seed"))  # before prompt building, as a plain call
+    output_modality = OutputModality.parse(pre.get("output_modality", OutputModality.ARBITRARY))
+    model_input = pipe.preprocess(inputs, **pre)
+    return SpiritLMStreamIterator(
+        pipe,
+        model_input,
+        output_modality=output_modality,
+        original_banned_tokens=bool(fwd.get("original_banned_tokens", False)),
+        generate_kwargs=generate_kwargs,
+        speaker_id=post.get("speaker_id"),
+        chunk_units=chunk_units,
+        timeout=timeout,
+    )
+
+
+__all__ = ["SpiritLMTokenStreamer", "SpiritLMIncrementalTextDecoder", "SpiritLMStreamIterator", "stream"]

@@ -1,0 +1,317 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Unit strings: the textual form of speech units that the Spirit LM language model reads and writes.
+
+Everything here is pure Python (no torch) and follows the original release's rules exactly:
+
+* ``units_to_string``: deduplicate HuBERT and pitch units, keep every style unit, sort all tokens by time with a
+  *stable* sort (ties order ``[St..] < [Pi..] < [Hu..]``), HuBERT time measured at **24.99 Hz** (not 25: it makes a
+  HuBERT token sort after a pitch/style token of the same nominal time), pitch at 12.5 Hz, style at 1 Hz.
+* ``string_to_units``: the reverse; pitch and style are aligned to the (deduplicated) HuBERT tokens they precede.
+* ``parse_speech_and_text`` and the three predicates: the scanner that splits a generated string into text and
+  speech segments, with the original's exact semantics (used for raw ``prompt=`` strings; generated ids are split by
+  id range in :mod:`.modeling_spirit_lm`).
+
+Codebook indices are called ``*_units`` (HuBERT 0-500, pitch 0-63, style 0-99); LM vocabulary indices (``*_ids``)
+are produced only by :class:`~.configuration_spirit_lm.SpiritLMConfig`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+TEXT_MARKER = "[Text]"
+SPEECH_MARKER = "[Speech]"
+
+HUBERT_RATE = 24.99  # Hz, used for ordering only (the true rate is 25 Hz); see module docstring.
+PITCH_RATE = 12.5
+STYLE_RATE = 1.0
+
+# The three unit streams: (key, token prefix).
+STREAM_PREFIXES = {"hubert": "Hu", "pitch": "Pi", "style": "St"}
+PREFIX_TO_STREAM = {v: k for k, v in STREAM_PREFIXES.items()}
+
+# Styles the original falls back to when a string has pitch tokens but no style token.
+MOST_COMMON_STYLES = (71, 68, 98)
+
+# Default codebook sizes (HuBERT: 500 clusters + the CTC blank index 500).
+DEFAULT_STREAM_SIZES = {"hubert": 501, "pitch": 64, "style": 100}
+
+_UNIT_TOKEN_RE = re.compile(r"\[(Hu|Pi|St)(\d+)\]")
+# A unit token, or a speech marker, anchored; used by the strict parser.
+_STRICT_TOKEN_RE = re.compile(r"\[(?:(Hu|Pi|St)(0|[1-9]\d*)|(Speech))\]")
+
+UnitsLike = Union[Sequence[int], str]
+
+
+def _as_int_list(values: Optional[UnitsLike], key: str) -> List[int]:
+    """Accept a list of ints, a 1-D array/tensor, or the original's space-separated string."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.split()
+    elif hasattr(values, "tolist"):
+        values = values.tolist()
+    out = []
+    for v in values:
+        try:
+            iv = int(v)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"`{key}` units must be integers (a list, a 1-D array or a space-separated string); got {v!r}."
+            ) from None
+        if isinstance(v, float) and iv != v:
+            raise ValueError(f"`{key}` units must be integers; got the non-integer value {v!r}.")
+        if iv < 0:
+            raise ValueError(f"`{key}` units must be codebook indices >= 0; got {iv}.")
+        out.append(iv)
+    return out
+
+
+def _dedup_with_index(units: List[int], dedup: bool) -> List[Tuple[int, int]]:
+    """(index, unit) pairs, keeping the first element of each run of equal consecutive values when ``dedup``."""
+    kept = []
+    prev = None
+    for i, u in enumerate(units):
+        if dedup and i > 0 and u == prev:
+            continue
+        kept.append((i, u))
+        prev = u
+    return kept
+
+
+def units_to_string(
+    units: Dict[str, UnitsLike],
+    hubert_rate: float = HUBERT_RATE,
+    pitch_rate: float = PITCH_RATE,
+    style_rate: float = STYLE_RATE,
+    hubert_dedup: bool = True,
+    pitch_dedup: bool = True,
+    style_dedup: bool = False,
+) -> str:
+    """Merge raw unit streams into the original's deduplicated, time-sorted unit string.
+
+    Args:
+        units (`dict`): ``{"hubert": [...], "pitch": [...]?, "style": [...]?}``: raw (not deduplicated) codebook
+            indices, as lists, 1-D arrays or the original's space-separated strings. Other keys (e.g. ``"audio"``)
+            are ignored.
+        hubert_rate / pitch_rate / style_rate (`float`): stream rates used to compute each token's time.
+        hubert_dedup / pitch_dedup / style_dedup (`bool`): drop consecutive repeats (original: HuBERT and pitch
+            yes, style no).
+
+    Returns:
+        `str`: e.g. ``"[St71][Pi39][Hu99][Hu49]..."`` (no separators, no ``[Speech]`` marker).
+    """
+    if "hubert" not in units:
+        raise ValueError(f"`units` must contain a 'hubert' stream; got keys {sorted(units)}.")
+    timed: List[Tuple[float, str]] = []
+    # Order of concatenation (style, pitch, hubert) + Python's stable sort gives St < Pi < Hu at ties.
+    for key, rate, dedup in (
+        ("style", style_rate, style_dedup),
+        ("pitch", pitch_rate, pitch_dedup),
+        ("hubert", hubert_rate, hubert_dedup),
+    ):
+        values = _as_int_list(units.get(key), key)
+        prefix = STREAM_PREFIXES[key]
+        for i, u in _dedup_with_index(values, dedup):
+            timed.append((i / rate, f"[{prefix}{u}]"))
+    timed.sort(key=lambda item: item[0])
+    return "".join(token for _, token in timed)
+
+
+def parse_unit_string(
+    unit_string: str, stream_sizes: Optional[Dict[str, int]] = None, allow_markers: bool = True
+) -> List[Tuple[str, int]]:
+    """Strictly parse a unit string into ``(stream, unit)`` pairs, in order.
+
+    Raises a ``ValueError`` naming the position for anything that is not ``[Hu<n>]``, ``[Pi<n>]``, ``[St<n>]`` (or a
+    ``[Speech]`` marker when ``allow_markers``), and for a unit outside its codebook (``stream_sizes``, default
+    HuBERT 501, pitch 64, style 100).
+    """
+    if not isinstance(unit_string, str):
+        raise TypeError(f"A unit string must be a `str`; got {type(unit_string).__name__}.")
+    sizes = dict(DEFAULT_STREAM_SIZES)
+    if stream_sizes:
+        sizes.update(stream_sizes)
+    out = []
+    pos = 0
+    n = len(unit_string)
+    while pos < n:
+        m = _STRICT_TOKEN_RE.match(unit_string, pos)
+        if m is None:
+            snippet = unit_string[pos : pos + 16]
+            raise ValueError(
+                f"Malformed unit string at character {pos}: {snippet!r}. A unit string is a concatenation of "
+                "tokens `[Hu<n>]`, `[Pi<n>]`, `[St<n>]` (decimal, no leading zeros, no spaces)"
+                + (" and `[Speech]` markers" if allow_markers else "")
+                + ", e.g. '[St71][Pi39][Hu99][Hu49]'."
+            )
+        if m.group(3):
+            if not allow_markers:
+                raise ValueError(f"Unexpected `[Speech]` marker at character {pos} in a unit string.")
+        else:
+            stream = PREFIX_TO_STREAM[m.group(1)]
+            unit = int(m.group(2))
+            size = sizes.get(stream, 0)
+            if unit >= size:
+                raise ValueError(
+                    f"Unit token {m.group(0)} at character {pos} is out of range: the {stream} codebook has "
+                    f"{size} units ([{m.group(1)}0]..[{m.group(1)}{size - 1}])."
+                )
+            out.append((stream, unit))
+        pos = m.end()
+    return out
+
+
+def string_to_units(
+    unit_string: str,
+    stream_sizes: Optional[Dict[str, int]] = None,
+    rng: Optional[random.Random] = None,
+) -> Dict[str, List[int]]:
+    """Turn a (deduplicated) unit string back into streams aligned to its HuBERT tokens.
+
+    Follows the original: each ``[Hu..]`` token takes the pitch and style last seen before it; HuBERT tokens before
+    the first pitch (style) token take the first pitch (style) seen anywhere. If the string has pitch tokens but no
+    style token, the style is a random choice among ``MOST_COMMON_STYLES`` (71, 68, 98), drawn from ``rng`` or from
+    Python's global ``random`` (which ``transformers.set_seed`` seeds), as the original does.
+
+    Returns:
+        `dict`: ``{"hubert": [...]}`` plus ``"pitch"`` / ``"style"`` keys (same length as ``hubert``) only when the
+        string had pitch (style) tokens or needs the style fallback.
+    """
+    tokens = parse_unit_string(unit_string, stream_sizes)
+    hubert: List[int] = []
+    pitch: List[Optional[int]] = []
+    style: List[Optional[int]] = []
+    cur = {"pitch": None, "style": None}
+    first = {"pitch": None, "style": None}
+    for stream, unit in tokens:
+        if stream == "hubert":
+            hubert.append(unit)
+            pitch.append(cur["pitch"])
+            style.append(cur["style"])
+        else:
+            cur[stream] = unit
+            if first[stream] is None:
+                first[stream] = unit
+    result: Dict[str, List[int]] = {"hubert": hubert}
+    has_pitch = first["pitch"] is not None
+    has_style = first["style"] is not None
+    if has_pitch:
+        result["pitch"] = [first["pitch"] if p is None else p for p in pitch]
+    if has_style:
+        result["style"] = [first["style"] if s is None else s for s in style]
+    elif has_pitch:
+        chooser = rng if rng is not None else random
+        fallback = chooser.choice(MOST_COMMON_STYLES)
+        result["style"] = [fallback] * len(hubert)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The original's string scanner and predicates (spec §1.5), used on raw prompt strings.
+# ---------------------------------------------------------------------------------------------------------------
+
+_SPEECH_PREFIXES = ("Hu", "Pi", "St")
+
+
+def parse_speech_and_text(text: str) -> List[Tuple[str, str]]:
+    """Split a string into ordered ``(chunk, "t"|"s")`` segments with the original's scanner.
+
+    Markers ``[Text]``/``[Speech]`` are dropped (they neither start nor end a segment); ``[Hu..]``, ``[Pi..]``,
+    ``[St..]`` tokens are speech; everything else (including a lone ``[``) is text, kept verbatim.
+    """
+    segments: List[Tuple[str, str]] = []
+    cur_type: Optional[str] = None
+    cur: List[str] = []
+
+    def push(piece: str, kind: str) -> None:
+        nonlocal cur_type, cur
+        if cur_type is not None and kind != cur_type:
+            segments.append(("".join(cur), cur_type))
+            cur = []
+        cur_type = kind
+        cur.append(piece)
+
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "[":
+            if text.startswith(TEXT_MARKER, i):
+                i += len(TEXT_MARKER)
+                continue
+            if text.startswith(SPEECH_MARKER, i):
+                i += len(SPEECH_MARKER)
+                continue
+            if text[i + 1 : i + 3] in _SPEECH_PREFIXES:
+                end = text.find("]", i)
+                end = n if end == -1 else end + 1
+                push(text[i:end], "s")
+                i = end
+                continue
+            push("[", "t")
+            i += 1
+            continue
+        end = text.find("[", i)
+        end = n if end == -1 else end
+        push(text[i:end], "t")
+        i = end
+    if cur_type is not None:
+        segments.append(("".join(cur), cur_type))
+    return segments
+
+
+def does_start_with_speech_token(text: Optional[str]) -> bool:
+    """Whether ``text`` starts with a ``[Hu..]``/``[Pi..]``/``[St..]`` token (the original's bounded scan)."""
+    if text is None or len(text) <= 4 or text[0] != "[":
+        return False
+    for end in range(4, min(len(text), 10)):
+        if text[end] == "]":
+            return text[1:3] in _SPEECH_PREFIXES
+    return False
+
+
+def does_end_with_speech_token(text: Optional[str]) -> bool:
+    """Whether ``text`` ends with a ``[Hu..]``/``[Pi..]``/``[St..]`` token (the original's bounded scan)."""
+    if text is None or len(text) <= 4 or text[-1] != "]":
+        return False
+    n = len(text)
+    # Scan backwards for "[" with at least 3 characters after it, at most 10 characters from the end.
+    for start in range(n - 4, max(n - 11, -1), -1):
+        if text[start] == "[":
+            return text[start + 1 : start + 3] in _SPEECH_PREFIXES
+    return False
+
+
+def find_prompt_last_speech_start_position(prompt: str) -> Optional[int]:
+    """Start index of the last run of *adjacent* speech tokens in ``prompt``; ``None`` if it has none."""
+    matches = list(_UNIT_TOKEN_RE.finditer(prompt))
+    if not matches:
+        return None
+    start = matches[-1].start()
+    for m in reversed(matches[:-1]):
+        if m.end() != start:
+            break
+        start = m.start()
+    return start
+
+
+def count_hubert_tokens(text: str) -> int:
+    return len(re.findall(r"\[Hu\d+\]", text))
+
+
+__all__ = [
+    "TEXT_MARKER",
+    "SPEECH_MARKER",
+    "HUBERT_RATE",
+    "PITCH_RATE",
+    "STYLE_RATE",
+    "MOST_COMMON_STYLES",
+    "units_to_string",
+    "string_to_units",
+    "parse_unit_string",
+    "parse_speech_and_text",
+    "does_start_with_speech_token",
+    "does_end_with_speech_token",
+    "find_prompt_last_speech_start_position",
+]
