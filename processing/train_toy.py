@@ -157,9 +157,8 @@ def apply_preset(args: ToyTrainingArguments) -> ToyTrainingArguments:
 class _Stages:
     """``work_dir/<stage>/stage.json`` markers: a stage is done when its marker holds the same settings."""
 
-    def __init__(self, work_dir: str, progress: bool):
+    def __init__(self, work_dir: str):
         self.work_dir = work_dir
-        self.progress = progress
         self.invalidated = False
 
     def path(self, stage: str, *parts: str) -> str:
@@ -464,7 +463,7 @@ def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
         args = dataclasses.replace(args, work_dir=args.output_dir.rstrip("/") + "-work")
     _set_threads(args.threads)
     os.makedirs(args.work_dir, exist_ok=True)
-    st = _Stages(args.work_dir, args.progress)
+    st = _Stages(args.work_dir)
     report: Dict[str, Any] = {"format_version": FORMAT_VERSION, "settings": asdict(args), "stages": {}}
     timings = report["timings_seconds"] = {}
     common = {"seed": args.seed}
@@ -662,7 +661,7 @@ def format_comparison(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SHIP_EXCLUDE = ("training_args.json",)
+SHIP_EXCLUDE = ("training_args.json", "*.py", "__pycache__")
 
 
 def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool = True) -> Dict[str, Any]:
@@ -670,7 +669,9 @@ def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool =
 
     The language model's weights are stored in float16 (``config.json`` keeps ``dtype: float32``, so
     ``from_pretrained`` loads them back as float32: every weight is the trained one rounded to float16), which keeps
-    the committed files near 20 MB; the speech tokenizer and vocoder are copied as trained (float32).
+    the committed files near 20 MB; the speech tokenizer and vocoder are copied as trained (float32). The remote code
+    (``*.py``, three copies in a Hub folder) is left out: inside the package the installed modules serve it, and
+    ``modeling_spirit.hub_folder.make_hub_ready(dest)`` puts it back before a push.
     Returns ``{"dest", "bytes", "files"}``.
     """
     import torch
