@@ -41,8 +41,8 @@ DATASET_NAME = "Spirit LM toy corpus (synthetic English speech, held-out sentenc
 STAGE_ORDER = ("corpus", "speech_tokenizer", "encode", "vocoder", "lm_init", "lm_data", "lm", "evaluate")
 STAGE_WHAT = {
     "corpus": "synthetic corpus: generated sentences read by festival and espeak-ng voices, with word times",
-    "speech_tokenizer": "speech tokenizer: small HuBERT (25 Hz conv stack), masked prediction of MFCC k-means "
-                        "targets, then the unit quantizer",
+    "speech_tokenizer": "speech tokenizer: small HuBERT (25 Hz conv stack), masked prediction of acoustic k-means "
+                        "targets (log-mel or MFCC frames), then the unit quantizer",
     "encode": "every split encoded to HuBERT units",
     "vocoder": "unit HiFi-GAN + duration predictor, one speaker per voice",
     "lm_init": "text tokenizer (SentencePiece BPE), Spirit LM token layout, random initialisation",

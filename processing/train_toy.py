@@ -19,7 +19,8 @@ the Trainer's ``save_steps``). Changing a stage's settings redoes it and every l
 
 1. ``corpus`` -- :func:`processing.toy_corpus.build_toy_corpus` (festival + espeak-ng voices, word times, splits).
 2. ``speech_tokenizer`` -- :func:`processing.train_speech_tokenizer.train_speech_tokenizer`: a small HuBERT (the real
-   25 Hz conv stack) trained by masked prediction of MFCC k-means targets, then the linear quantizer on its features.
+   25 Hz conv stack) trained by masked prediction of k-means targets of log-mel (default) or MFCC frames, then the
+   linear quantizer.
 3. ``encode`` -- every split encoded with the trained tokenizer (:func:`processing.encode_units.encode_dataset`,
    audio kept for the vocoder).
 4. ``vocoder`` -- :func:`processing.train_vocoder.train_vocoder`: unit HiFi-GAN + duration predictor, one speaker
@@ -62,7 +63,7 @@ LM_KINDS = ("speech", "text", "interleaved", "asr", "tts")
 # The default mixture: the paper's three sources (speech-only, text-only, word-interleaved) plus ASR/TTS pairs
 # (a 7B model learns cross-modal transfer from scale; a 4M-parameter model trained for minutes needs the pairs to be
 # usable for few-shot ASR/TTS at all). `interleave=False` sets the interleaved weight to 0 (the comparison).
-DEFAULT_MIXTURE = {"speech": 0.25, "text": 0.15, "interleaved": 0.3, "asr": 0.15, "tts": 0.15}
+DEFAULT_MIXTURE = {"speech": 0.2, "text": 0.1, "interleaved": 0.3, "asr": 0.2, "tts": 0.2}
 
 
 @dataclass
@@ -86,7 +87,10 @@ class ToyTrainingArguments:
     st_hidden_size: int = 128
     st_layers: int = 4
     st_conv_dim: int = 64
-    num_units: int = 100
+    num_units: int = 200
+    st_features: str = field(default="logmel", metadata={"help": "Targets: k-means of 'logmel' or 'mfcc' frames."})
+    st_n_mels: int = 80
+    st_win_length: int = 1024
     st_quantizer_targets: str = "head"
     st_pred_nomask_weight: float = 1.0
     # 4. vocoder
@@ -125,6 +129,8 @@ class ToyTrainingArguments:
             self.mixture = json.loads(self.mixture)
         if self.preset not in PRESETS:
             raise ValueError(f"`preset` is {self.preset!r}; allowed: {sorted(PRESETS)}.")
+        if self.st_features not in ("logmel", "mfcc"):
+            raise ValueError(f"`st_features` is {self.st_features!r}; allowed: 'logmel' or 'mfcc'.")
         if self.stop_after is not None and self.stop_after not in STAGES:
             raise ValueError(f"`stop_after` is {self.stop_after!r}; allowed: {STAGES}.")
         if self.mixture is not None:
@@ -232,7 +238,9 @@ def _speech_tokenizer(args: ToyTrainingArguments, st: _Stages, corpus: str) -> D
         output_dir=out, hidden_size=args.st_hidden_size, num_hidden_layers=args.st_layers,
         intermediate_size=2 * args.st_hidden_size, conv_dim=args.st_conv_dim, hubert_output_layer=args.st_layers,
         vocab_size=args.num_units, kmeans1_clusters=args.num_units, pretrain_steps=args.st_steps,
-        quantizer_targets=args.st_quantizer_targets, pred_nomask_weight=args.st_pred_nomask_weight, save_steps=max(50, args.st_steps // 6), seed=args.seed,
+        features=args.st_features, n_mels=args.st_n_mels, win_length=args.st_win_length,
+        quantizer_targets=args.st_quantizer_targets, pred_nomask_weight=args.st_pred_nomask_weight,
+        save_steps=max(50, args.st_steps // 6), seed=args.seed,
         progress=args.progress, torch_threads=args.threads, quantizer_epochs=10,
     )
     waves, words = load_corpus(corpus, "train", args.st_utterances, args.seed)
@@ -471,7 +479,8 @@ def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
         ("corpus", dict(common, num_sentences=args.num_sentences, voices=list(args.voices), dir=args.corpus_dir)),
         ("speech_tokenizer", dict(common, utterances=args.st_utterances, steps=args.st_steps, hidden=args.st_hidden_size,
                                   layers=args.st_layers, conv=args.st_conv_dim, units=args.num_units,
-                                  targets=args.st_quantizer_targets, nomask=args.st_pred_nomask_weight)),
+                                  targets=args.st_quantizer_targets, nomask=args.st_pred_nomask_weight,
+                                  features=[args.st_features, args.st_n_mels, args.st_win_length])),
         ("encode", dict(common)),
         ("vocoder", dict(common, steps=args.vocoder_steps, channels=args.vocoder_channels,
                          batch=args.vocoder_batch_size, lr=args.vocoder_lr)),

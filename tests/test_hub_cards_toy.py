@@ -25,7 +25,8 @@ REPORT = {
                  "num_sentences": 3000, "voices": ["festival:cmu_us_slt_arctic_hts", "festival:kal_diphone",
                                                    "espeak-ng:en-us+m3"],
                  "st_utterances": 1500, "st_steps": 1500, "st_hidden_size": 128, "st_layers": 4, "st_conv_dim": 64,
-                 "num_units": 100, "st_quantizer_targets": "head", "st_pred_nomask_weight": 1.0,
+                 "num_units": 200, "st_features": "logmel", "st_n_mels": 80, "st_win_length": 1024,
+                 "st_quantizer_targets": "head", "st_pred_nomask_weight": 1.0,
                  "vocoder_steps": 2400, "vocoder_channels": 256, "vocoder_batch_size": 8, "vocoder_lr": 0.001,
                  "text_vocab_size": 700, "lm_hidden_size": 256, "lm_layers": 4, "lm_heads": 4,
                  "lm_intermediate_size": 768, "lm_context": 1024, "interleave": True, "mixture": None,
@@ -158,7 +159,7 @@ def test_toy_card_licence_front_matter_and_numbers(tmp_path):
 
     # training table: stage -> minutes, first -> last loss
     assert "| `corpus` |" in text and "| 10.0 |" in text
-    assert ("| 15.0 | 4.61 → 2.35 (masked prediction) | quantizer accuracy 81.2%; unit/word PNMI 0.432; 100 units |"
+    assert ("| 15.0 | 4.61 → 2.35 (masked prediction) | quantizer accuracy 81.2%; unit/word PNMI 0.432; 200 units |"
             in text)
     assert "| 20.0 | 3.14 → 0.877 (mel) | duration loss 1.5 → 0.25 |" in text
     assert "4,123,456 parameters; 700 text pieces; 832-row vocabulary" in text

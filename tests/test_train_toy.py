@@ -99,6 +99,8 @@ def test_settings_are_checked():
         ToyTrainingArguments(preset="huge")
     with pytest.raises(ValueError, match="allowed kinds"):
         ToyTrainingArguments(mixture={"speech": 1.0, "audio": 1.0})
+    with pytest.raises(ValueError, match="st_features"):
+        ToyTrainingArguments(st_features="spectrogram")
     with pytest.raises(ValueError, match="stop_after"):
         ToyTrainingArguments(stop_after="everything")
     no_inter = mixture_weights(ToyTrainingArguments(interleave=False))
