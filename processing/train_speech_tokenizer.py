@@ -140,6 +140,10 @@ class SpeechTokenizerTrainingArguments:
     torch_threads: Optional[int] = None
 
 
+# Frame features whose k-means classes are the first masked-prediction targets (`acoustic_features`).
+ACOUSTIC_FEATURES = ("mfcc", "logmel")
+
+
 def _hubert_config(args: SpeechTokenizerTrainingArguments) -> dict:
     from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
 
@@ -230,8 +234,8 @@ def acoustic_features(
     """
     import torchaudio.functional as AF
 
-    if kind not in ("mfcc", "logmel"):
-        raise ValueError(f"`features` is {kind!r}; allowed: 'mfcc', 'logmel'.")
+    if kind not in ACOUSTIC_FEATURES:
+        raise ValueError(f"`features` is {kind!r}; allowed: {ACOUSTIC_FEATURES}.")
     wave = torch.as_tensor(wave, dtype=torch.float32).reshape(-1)
     hop, rf = frame_geometry(hubert_config)
     t = num_frames(wave.shape[0], hubert_config)
@@ -897,6 +901,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 __all__ = [
+    "ACOUSTIC_FEATURES",
     "SpeechTokenizerTrainingArguments",
     "SpiritLMHubertPretrainingHead",
     "KMeans",

@@ -129,8 +129,10 @@ class ToyTrainingArguments:
             self.mixture = json.loads(self.mixture)
         if self.preset not in PRESETS:
             raise ValueError(f"`preset` is {self.preset!r}; allowed: {sorted(PRESETS)}.")
-        if self.st_features not in ("logmel", "mfcc"):
-            raise ValueError(f"`st_features` is {self.st_features!r}; allowed: 'logmel' or 'mfcc'.")
+        from .train_speech_tokenizer import ACOUSTIC_FEATURES
+
+        if self.st_features not in ACOUSTIC_FEATURES:
+            raise ValueError(f"`st_features` is {self.st_features!r}; allowed: {ACOUSTIC_FEATURES}.")
         if self.stop_after is not None and self.stop_after not in STAGES:
             raise ValueError(f"`stop_after` is {self.stop_after!r}; allowed: {STAGES}.")
         if self.mixture is not None:
