@@ -42,7 +42,8 @@ STAGE_ORDER = ("corpus", "speech_tokenizer", "encode", "vocoder", "lm_init", "lm
 STAGE_WHAT = {
     "corpus": "synthetic corpus: generated sentences read by festival and espeak-ng voices, with word times",
     "speech_tokenizer": "speech tokenizer: small HuBERT (25 Hz conv stack), masked prediction of acoustic k-means "
-                        "targets (log-mel or MFCC frames), then the unit quantizer",
+                        "targets (log-mel or MFCC frames), then the unit quantizer (by default trained with CTC on "
+                        "espeak-ng phonemes, the HuBERT fine-tuned with it: the units are phonemes)",
     "encode": "every split encoded to HuBERT units",
     "vocoder": "unit HiFi-GAN + duration predictor, one speaker per voice",
     "lm_init": "text tokenizer (SentencePiece BPE), Spirit LM token layout, random initialisation",
@@ -129,12 +130,20 @@ def _stage_row(name: str, res: Mapping[str, Any], settings: Mapping[str, Any]) -
         loss = _loss(res.get("pretrain_first_loss"), res.get("pretrain_last_loss"))
         loss = f"{loss} (masked prediction)" if loss else ""
         parts = []
+        per = res.get("phone_error_rate") or []
+        if per and _num(per[-1]) is not None:
+            parts.append(f"phone error rate {100 * float(per[-1]):.1f}% (validation, greedy CTC)")
+        ctc = _loss(res.get("ctc_first_loss"), res.get("ctc_last_loss"))
+        if ctc:
+            parts.append(f"CTC loss {ctc}")
         if _num(res.get("quantizer_accuracy")) is not None:
             parts.append(f"quantizer accuracy {100 * float(res['quantizer_accuracy']):.1f}%")
         if _num(res.get("units_word_pnmi")) is not None:
             parts.append(f"unit/word PNMI {float(res['units_word_pnmi']):.3f}")
-        if settings.get("num_units"):
-            parts.append(f"{settings['num_units']} units")
+        units = res.get("units") or settings.get("num_units")
+        if units:
+            kind = {"phones": " (phonemes)"}.get(res.get("unit_kind"), "")
+            parts.append(f"{units} units{kind}")
         notes = "; ".join(parts)
     elif name == "encode":
         notes = f"rows: {_kv(res.get('rows'))}" if res.get("rows") else ""
@@ -353,6 +362,11 @@ def _limitations_section(settings: Mapping[str, Any], n_items) -> str:
         f"* **Small evaluation.** Measured on {rows} with a small ASR judge (Whisper tiny.en), one "
         "training seed; treat differences of a few points as noise.",
         "* **Base variant only.** HuBERT units; no pitch or style units (no expressive variant).",
+        *(["* **Supervised phoneme units.** The speech tokenizer's quantizer was trained with CTC on espeak-ng "
+           "phoneme transcripts (the HuBERT before it by unsupervised masked prediction): its units are phonemes, "
+           "not the paper's unsupervised HuBERT units. They carry the words, not the voice or the prosody; the "
+           "vocoder speaks them in the voice of its speaker embedding."]
+          if settings.get("st_quantizer_targets") == "phones" else []),
         "* **Use** it to learn, test and demonstrate the Spirit LM machinery (tokenizer layout, interleaving, few-shot "
         "ASR/TTS, the training recipe, the Hub folder), not for any application.",
     ])
@@ -427,7 +441,10 @@ def toy_card_inputs(
                        ("corpus sentences", "num_sentences"), ("voices", "voices"),
                        ("speech tokenizer: hidden size / layers / conv dim",
                         ("st_hidden_size", "st_layers", "st_conv_dim")),
-                       ("speech tokenizer: units / steps / utterances", ("num_units", "st_steps", "st_utterances")),
+                       ("speech tokenizer: quantizer targets / k-means targets / steps / utterances",
+                        ("st_quantizer_targets", "st_clusters", "st_steps", "st_utterances")),
+                       ("speech tokenizer: CTC epochs / HuBERT learning rate in CTC",
+                        ("st_ctc_epochs", "st_ctc_encoder_lr")),
                        ("vocoder: channels / steps / batch / learning rate",
                         ("vocoder_channels", "vocoder_steps", "vocoder_batch_size", "vocoder_lr")),
                        ("LM: hidden size / layers / heads / FFN / context",

@@ -126,6 +126,9 @@ class SpiritLMSpeechTokenizerConfig(PreTrainedConfig):
             Widths of the two hidden layers of the linear quantizer (`D - mid//4`, `D - mid//2` in spec §3.4).
         quantizer_upstream_dim (`int`, *optional*):
             The original checkpoint's `upstream_dim` field, kept for provenance.
+        unit_names (`list[str]`, *optional*):
+            A name per HuBERT unit when the units have one (the phonemes of a quantizer trained with CTC on phoneme
+            transcripts, as the toy model's; `unit_names[u]` names `[Hu<u>]`). Documentation only: nothing reads it.
         f0_vqvae_config (`dict`, *optional*):
             Encoder and codebook fields of the F0 VQ-VAE (`input_emb_width`, `output_emb_width`, `levels`,
             `downs_t`, `strides_t`, `width`, `depth`, `m_conv`, `dilation_growth_rate`, `dilation_cycle`,
@@ -165,6 +168,7 @@ class SpiritLMSpeechTokenizerConfig(PreTrainedConfig):
     quantizer_vocab_size: int = 500
     quantizer_hidden_sizes: Optional[list] = None
     quantizer_upstream_dim: Optional[int] = None
+    unit_names: Optional[list] = None
     f0_vqvae_config: Optional[dict] = None
     f0_features: str = "f0_interp,vuv"
     f0_hop_length: int = 80
@@ -199,6 +203,11 @@ class SpiritLMSpeechTokenizerConfig(PreTrainedConfig):
             mid = dim - (self.quantizer_vocab_size + 1)  # upstream_dim == dim by default
             self.quantizer_hidden_sizes = [dim - mid // 4, dim - mid // 2]
         self.quantizer_hidden_sizes = [int(x) for x in self.quantizer_hidden_sizes]
+        if self.unit_names is not None:
+            self.unit_names = [str(x) for x in self.unit_names]
+            if len(self.unit_names) != self.quantizer_vocab_size:
+                raise ValueError(f"`unit_names` has {len(self.unit_names)} names but `quantizer_vocab_size` is "
+                                 f"{self.quantizer_vocab_size}; give one name per unit (or none).")
         if self.variant == "expressive":
             f0 = default_f0_vqvae_config()
             f0.update(self.f0_vqvae_config or {})

@@ -37,12 +37,30 @@ def _examples(folder: Path):
     return pairs(data["shots"]), pairs(data["queries"])
 
 
+def _load_judge():
+    """The evaluation suite's offline ASR judge (Whisper tiny.en through faster-whisper), or None when its packages
+    are missing (the `eval` extra; `make setup` installs it)."""
+    try:
+        from recipes.eval.judges import load_asr_judge
+
+        return load_asr_judge(None)
+    except ImportError:
+        return None
+
+
+def _hear(judge, audio) -> None:
+    if judge is not None and audio.size:
+        print(f"                  an ASR judge (Whisper tiny.en, offline) hears: {judge([audio])[0].strip()!r}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m modeling_spirit.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a Spirit LM folder; default: the embedded toy model")
     parser.add_argument("--tiny-random", action="store_true", help="run the tiny random model instead")
     parser.add_argument("--output-dir", default="out", help="where outputs (and the tiny random model) are written")
     parser.add_argument("--max-new-tokens", type=int, default=24)
+    parser.add_argument("--no-judge", action="store_true",
+                        help="do not transcribe the generated speech with the offline ASR judge (Whisper tiny.en)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -55,6 +73,7 @@ def main(argv=None) -> None:
         print(f"Embedded default: {model}\n  a toy Spirit LM trained from scratch on a CPU by `spirit-lm train-toy` "
               "on synthetic speech of a small closed world (see README: what it is, measured quality).")
     pipe = pipeline("spirit-lm", model=model)
+    judge = None if args.no_judge else _load_judge()
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shots, queries = _examples(Path(model))
@@ -70,6 +89,7 @@ def main(argv=None) -> None:
     print(f"text -> speech  | prompt: {prompt!r} (continued in speech)")
     print(f"                  {speech['units'].count('[Hu')} HuBERT units, "
           f"{len(speech['audio']) / speech['sampling_rate']:.2f} s written to {wav_path}")
+    _hear(judge, speech["audio"])
 
     if shots and queries:
         audio, truth = queries[0]
@@ -82,6 +102,7 @@ def main(argv=None) -> None:
         sf.write(tts_path, said["audio"], said["sampling_rate"])
         print(f"text -> speech  | few-shot TTS of {text!r}")
         print(f"                  {len(said['audio']) / said['sampling_rate']:.2f} s written to {tts_path}")
+        _hear(judge, said["audio"])
     elif speech["audio"].size:
         out = pipe(speech["audio"], output_modality="text", max_new_tokens=args.max_new_tokens, do_sample=False)
         print("speech -> text  | the audio above, re-tokenized and continued in text")

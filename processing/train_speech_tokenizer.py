@@ -16,25 +16,39 @@ project trained. Stages, each resumable and saved under ``output_dir/work/``:
    step (so a resumed run equals an uninterrupted one); safetensors checkpoints every ``save_steps``.
 3. ``kmeans2`` / ``pretrain2`` (when ``iterations == 2``) -- k-means on the trained model's layer
    ``kmeans2_layer`` features (the exact inference path), a fresh head, more masked-prediction steps.
-4. ``quantizer`` -- the linear CTC quantizer (spec §3.4 layout: ``V + 1`` classes, ``V`` = blank) is fitted by
-   cross-entropy to k-means (``V`` clusters) of the trained encoder's output-layer features computed by the exact
-   inference path (:func:`encode_frames`). The blank class is never a target (its logit is trained down), so
-   ``encode_units`` gives the (frame-wise) k-means unit of every frame through the original's quantizer
-   architecture; the blank-filling rule then never fires. This is a documented stand-in for the original's CTC
-   fine-tuning, whose recipe is not public.
+4. ``quantizer`` -- the linear CTC quantizer (spec §3.4 layout: ``V + 1`` classes, ``V`` = blank), trained one of
+   three ways (``quantizer_targets``):
+
+   * ``"phones"`` -- **CTC on phoneme transcripts** (:func:`fit_ctc_quantizer`; phonemes from espeak-ng,
+     :mod:`processing.phonemes`): the quantizer emits a phoneme at some frames and the blank elsewhere, and the
+     original's blank-filling rule (:func:`fill_blanks`) holds each phoneme until the next, so the units are
+     phonemes on the 25 Hz grid. The HuBERT is fine-tuned with it (``ctc_encoder_learning_rate``; 0 keeps it
+     frozen, the original's arrangement). Speaker-independent units a small LM can learn from in minutes: the toy
+     model's default. The original's quantizer is also CTC-trained, on targets that are not public.
+   * ``"kmeans"`` -- cross-entropy fit to k-means (``V`` clusters) of the trained encoder's output-layer features
+     computed by the exact inference path (:func:`encode_frames`). The blank class is never a target (its logit is
+     trained down), so ``encode_units`` gives the (frame-wise) k-means unit of every frame through the original's
+     quantizer architecture and the blank-filling rule never fires.
+   * ``"head"`` -- the same fit to the masked-prediction head's class of every frame.
 5. ``save_pretrained(output_dir)``: ``SpiritLMSpeechTokenizer.from_pretrained(output_dir)`` and the pipeline load
    it; ``training_report.json`` holds the losses, timings and (with labels) the unit metrics.
 
 ```python
-from processing.train_speech_tokenizer import SpeechTokenizerTrainingArguments, train_speech_tokenizer
+from processing.train_speech_tokenizer import SpeechTokenizerTrainingArguments, phoneme_targets, train_speech_tokenizer
 args = SpeechTokenizerTrainingArguments(output_dir="out/st", vocab_size=100, pretrain_steps=2000)
 tokenizer, report = train_speech_tokenizer(waves, args)          # waves: list of 1-D 16 kHz float arrays
+# phoneme units: CTC on espeak-ng phonemes of the transcripts
+ph = phoneme_targets(texts)                                       # {"transcripts", "unit_names"}
+args = SpeechTokenizerTrainingArguments(output_dir="out/st-phones", quantizer_targets="phones",
+                                        vocab_size=len(ph["unit_names"]), learning_rate=2e-3, mask_prob=0.3)
+tokenizer, report = train_speech_tokenizer(waves, args, **ph)
 ```
 
 Command line (a ``save_to_disk`` corpus such as the toy corpus; metrics against its word times)::
 
     python -m processing.train_speech_tokenizer --dataset toy/ --output_dir out/st [--max_utterances 2000]
         [--vocab_size 100] [--pretrain_steps 2000] [--iterations 2] [--eval_split validation]
+        [--quantizer_targets phones]          # CTC on espeak-ng phonemes of the `text` column (vocab_size = phonemes)
 
 Metrics (:func:`unit_metrics`, :func:`word_probe`): cluster usage entropy / perplexity, frame purity (each unit
 labelled by its majority label), label purity, PNMI (mutual information / label entropy, as in the HuBERT paper),
@@ -129,11 +143,25 @@ class SpeechTokenizerTrainingArguments:
         metadata={"help": "'kmeans': k-means (vocab_size clusters) of the trained output-layer features; 'head': the "
                           "masked-prediction head's class of every (unmasked) frame, so the units are the last "
                           "iteration's targets as the trained encoder predicts them in context (vocab_size must "
-                          "equal that iteration's cluster count)."},
+                          "equal that iteration's cluster count); 'phones': the quantizer is trained with CTC on "
+                          "phoneme transcripts (vocab_size = number of phonemes), so the units are phones."},
     )
     quantizer_epochs: int = 20
     quantizer_batch_size: int = 1024
     quantizer_learning_rate: float = 2e-3
+    # CTC quantizer (quantizer_targets='phones')
+    ctc_epochs: int = field(default=8, metadata={"help": "Epochs of CTC training over the utterances."})
+    ctc_batch_size: int = field(default=16, metadata={"help": "Utterances per CTC step (length-sorted batches)."})
+    ctc_encoder_learning_rate: float = field(
+        default=5e-4,
+        metadata={"help": "Peak learning rate of the HuBERT during CTC training; 0 keeps it frozen (the quantizer is "
+                          "then trained on fixed features, as the original's quantizer sits on a frozen HuBERT)."},
+    )
+    ctc_mask_prob: float = field(
+        default=0.3,
+        metadata={"help": "Fraction of frames replaced by the mask embedding during CTC training of the HuBERT (seeded "
+                          "spans of mask_length, as fine-tuning HuBERT with SpecAugment); 0 = no masking."},
+    )
     # misc
     seed: int = 0
     progress: bool = True
@@ -142,6 +170,8 @@ class SpeechTokenizerTrainingArguments:
 
 # Frame features whose k-means classes are the first masked-prediction targets (`acoustic_features`).
 ACOUSTIC_FEATURES = ("mfcc", "logmel")
+# What the quantizer learns to output (see `quantizer_targets`).
+QUANTIZER_TARGETS = ("kmeans", "head", "phones")
 
 
 def _hubert_config(args: SpeechTokenizerTrainingArguments) -> dict:
@@ -425,7 +455,8 @@ def _save_state(path: str, model, head, optimizer, state: dict) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-    tensors.update({f"head.{k}": v.detach().contiguous().clone() for k, v in head.state_dict().items()})
+    if head is not None:
+        tensors.update({f"head.{k}": v.detach().contiguous().clone() for k, v in head.state_dict().items()})
     save_file(tensors, os.path.join(tmp, "model.safetensors"))
     opt = optimizer.state_dict()
     flat = {f"{i}.{k}": v.contiguous() for i, s in opt["state"].items() for k, v in s.items()}
@@ -441,7 +472,8 @@ def _load_state(path: str, model, head, optimizer) -> dict:
     from safetensors.torch import load_file
 
     tensors = load_file(os.path.join(path, "model.safetensors"))
-    head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
+    if head is not None:
+        head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
     model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("head.")})
     with open(os.path.join(path, "trainer_state.json"), encoding="utf-8") as f:
         state = json.load(f)
@@ -598,6 +630,158 @@ def fit_quantizer(model, feats: torch.Tensor, labels: torch.LongTensor, args: Sp
             "blank_fraction": float((pred == q.vocab_size).float().mean()), "seconds": time.perf_counter() - t0}
 
 
+def _check_transcripts(transcripts, n_waves: int, vocab_size: int, unit_names) -> None:
+    if transcripts is None:
+        raise ValueError("quantizer_targets='phones' trains the quantizer with CTC on phoneme transcripts: pass "
+                         "`transcripts` (phoneme ids per wave, e.g. from processing.phonemes).")
+    if len(transcripts) != n_waves:
+        raise ValueError(f"{len(transcripts)} transcripts for {n_waves} waves; give one per wave.")
+    if unit_names is not None and len(unit_names) != vocab_size:
+        raise ValueError(f"{len(unit_names)} unit names but vocab_size is {vocab_size}; they must be equal.")
+    for i, t in enumerate(transcripts):
+        bad = [int(p) for p in t if not 0 <= int(p) < vocab_size]
+        if bad or not len(t):
+            raise ValueError(f"Transcript {i} is empty or has ids {bad[:5]} outside [0, {vocab_size}); every "
+                             "transcript needs at least one phoneme id below vocab_size (the blank is vocab_size).")
+
+
+def ctc_collapse(codes: Sequence[int], blank: int) -> List[int]:
+    """Greedy CTC read-out of frame codes: merge repeats, drop blanks (``[3, 3, B, 3, 5, B] -> [3, 3, 5]``)."""
+    out, prev = [], None
+    for c in codes:
+        c = int(c)
+        if c != prev and c != blank:
+            out.append(c)
+        prev = c
+    return out
+
+
+def _edit_distance(a: Sequence[int], b: Sequence[int]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+@torch.no_grad()
+def phone_error_rate(model, waves: Sequence[Any], transcripts: Sequence[Sequence[int]]) -> dict:
+    """Greedy CTC phone error rate of ``model``'s quantizer on ``waves`` against ``transcripts`` (edit distance /
+    reference length, by the exact inference path), with the fraction of blank frames."""
+    q = model.quantizer
+    feats = layer_features(model, [torch.as_tensor(np.asarray(w, dtype=np.float32)).reshape(-1) for w in waves],
+                           model.config.hubert_output_layer)
+    errors = length = blanks = frames = 0
+    for f, ref in zip(feats, transcripts):
+        codes = q(f)  # (T,) with blanks
+        errors += _edit_distance(ctc_collapse(codes.tolist(), q.vocab_size), [int(p) for p in ref])
+        length += len(ref)
+        blanks += int((codes == q.vocab_size).sum())
+        frames += codes.numel()
+    return {"per": errors / max(length, 1), "blank_fraction": blanks / max(frames, 1), "utterances": len(feats)}
+
+
+def fit_ctc_quantizer(
+    model,
+    waves: List[torch.Tensor],
+    transcripts: Sequence[Sequence[int]],
+    args: SpeechTokenizerTrainingArguments,
+    checkpoint_dir: str,
+    stop_after: Optional[int] = None,
+    eval_set: Optional[Tuple[Sequence[Any], Sequence[Sequence[int]]]] = None,
+) -> dict:
+    """Train ``model.quantizer`` (``V + 1`` outputs, the blank is ``V``) with CTC on phoneme transcripts, the HuBERT
+    fine-tuned with it at ``args.ctc_encoder_learning_rate`` (0: frozen, features computed once by the exact
+    inference path). Whole utterances in length-sorted batches of ``ctc_batch_size``, seeded batch order per epoch,
+    linear warm-up (10%) then linear decay, seeded span masking (``ctc_mask_prob``) of the HuBERT's frames; a
+    checkpoint after every epoch (resumed like :func:`pretrain`). ``stop_after`` (testing) stops after that epoch.
+
+    At inference the quantizer's argmax gives a phoneme at some frames and the blank elsewhere; the blank-filling rule
+    of the original (:func:`fill_blanks`) then holds each phoneme until the next one, so every frame has a unit.
+
+    Returns:
+        ``{"epoch_losses", "eval" (per epoch, when ``eval_set``), "seconds", "steps", "impossible"}`` (``impossible``:
+        utterances with more phonemes than frames, which CTC cannot align; their loss is zeroed).
+    """
+    from tqdm.auto import tqdm
+
+    q, hubert = model.quantizer, model.hubert
+    cfg, layer, blank = model.config.hubert_config, model.config.hubert_output_layer, model.quantizer.vocab_size
+    torch.manual_seed(args.seed + 29)
+    for m in q.encoder:
+        if isinstance(m, nn.Linear):
+            m.reset_parameters()
+    frozen = args.ctc_encoder_learning_rate <= 0
+    lengths = [num_frames(w.shape[0], cfg) for w in waves]
+    targets = [torch.as_tensor([int(p) for p in t], dtype=torch.long) for t in transcripts]
+    impossible = sum(int(t.numel() > n) for t, n in zip(targets, lengths))
+    feats = layer_features(model, waves, layer) if frozen else None
+    order = sorted(range(len(waves)), key=lambda i: (lengths[i], i))
+    batches = [order[i : i + args.ctc_batch_size] for i in range(0, len(order), args.ctc_batch_size)]
+    groups = [{"params": list(q.parameters()), "lr": args.quantizer_learning_rate}]
+    if not frozen:
+        groups.append({"params": list(hubert.parameters()), "lr": args.ctc_encoder_learning_rate})
+    peaks = [g["lr"] for g in groups]
+    params = [p for g in groups for p in g["params"]]
+    optimizer = torch.optim.AdamW(groups, betas=(0.9, 0.98), eps=1e-6, weight_decay=args.weight_decay)
+    total = args.ctc_epochs * len(batches)
+    schedule = _lr_lambda(total, 0.1)
+    state = {"stage": "ctc", "epoch": 0, "step": 0, "epoch_losses": [], "eval": [], "seconds": 0.0}
+    if os.path.isfile(os.path.join(checkpoint_dir, "trainer_state.json")):
+        loaded = _load_state(checkpoint_dir, model, None, optimizer)
+        if loaded.get("stage") == "ctc":
+            state = {k: loaded[k] for k in state}
+    bar = tqdm(total=total, initial=state["step"], desc="ctc", disable=not args.progress, mininterval=2.0)
+    t0, seconds0 = time.perf_counter(), state["seconds"]
+    while state["epoch"] < args.ctc_epochs:
+        g = _step_generator(args.seed, "ctc", state["epoch"])
+        perm = torch.randperm(len(batches), generator=g).tolist()
+        q.train()
+        hubert.train(not frozen)
+        total_loss = 0.0
+        for j in perm:
+            idx = batches[j]
+            for group, peak in zip(optimizer.param_groups, peaks):
+                group["lr"] = peak * schedule(state["step"])
+            if frozen:
+                t = max(lengths[i] for i in idx)
+                h = torch.stack([F.pad(feats[i], (0, 0, 0, t - lengths[i])) for i in idx])  # (B, T, hidden)
+            else:
+                n = max(waves[i].shape[0] for i in idx)
+                x = torch.stack([F.pad(waves[i], (0, n - waves[i].shape[0])) for i in idx])  # (B, L)
+                t = num_frames(n, cfg)
+                mask = (compute_span_mask(len(idx), t, args.ctc_mask_prob, args.mask_length, g)
+                        if args.ctc_mask_prob > 0 else torch.zeros(len(idx), t, dtype=torch.bool))
+                h = hubert(input_values=x, mask_time_indices=mask, output_hidden_states=True).hidden_states[layer]
+            log_probs = q.encoder(h).log_softmax(-1).transpose(0, 1)  # (T, B, V + 1)
+            loss = F.ctc_loss(log_probs, torch.cat([targets[i] for i in idx]),
+                              torch.as_tensor([lengths[i] for i in idx]), torch.as_tensor([targets[i].numel() for i in idx]),
+                              blank=blank, zero_infinity=True)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, args.max_grad_norm)
+            optimizer.step()
+            total_loss += float(loss.detach())
+            state["step"] += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}", refresh=False)
+        state["epoch"] += 1
+        state["epoch_losses"].append(total_loss / max(1, len(batches)))
+        if eval_set is not None:
+            state["eval"].append(phone_error_rate(model, *eval_set))
+        state["seconds"] = seconds0 + time.perf_counter() - t0
+        _save_state(checkpoint_dir, model, None, optimizer, state)
+        if stop_after is not None and state["epoch"] >= stop_after and state["epoch"] < args.ctc_epochs:
+            bar.close()
+            raise _Interrupted("ctc")
+    bar.close()
+    q.eval()
+    hubert.eval()
+    return {"epoch_losses": state["epoch_losses"], "eval": state["eval"], "seconds": state["seconds"],
+            "steps": state["step"], "impossible": impossible, "encoder_frozen": frozen}
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Metrics
 # ----------------------------------------------------------------------------------------------------------------
@@ -725,6 +909,9 @@ def train_speech_tokenizer(
     args: SpeechTokenizerTrainingArguments,
     frame_labels: Optional[Sequence[Sequence[Any]]] = None,
     stop_after: Optional[Tuple[str, int]] = None,
+    transcripts: Optional[Sequence[Sequence[int]]] = None,
+    unit_names: Optional[Sequence[str]] = None,
+    eval_set: Optional[Tuple[Sequence[Any], Sequence[Sequence[int]]]] = None,
 ):
     """Train a speech tokenizer on ``waves`` (1-D 16 kHz float arrays/tensors) and save it to ``args.output_dir``.
 
@@ -733,8 +920,13 @@ def train_speech_tokenizer(
         args: :class:`SpeechTokenizerTrainingArguments`.
         frame_labels: optional reference label per HuBERT frame of each wave (phones, words, ...); when given, the
             report holds :func:`unit_metrics` of the k-means targets and of the final units.
-        stop_after: ``(stage, step)``: stop (after a checkpoint) when that pretraining stage reaches ``step``
-            (to test resuming); the function then returns ``(None, None)``. Rerunning resumes.
+        stop_after: ``(stage, step)``: stop (after a checkpoint) when that pretraining stage reaches ``step``, or
+            ``("ctc", epoch)`` after that CTC epoch (to test resuming); the function then returns ``(None, None)``.
+            Rerunning resumes.
+        transcripts: with ``quantizer_targets="phones"``, the phoneme ids (``[0, vocab_size)``) of each wave
+            (:mod:`processing.phonemes`): the CTC quantizer's targets.
+        unit_names: optional name of each unit (the phonemes), saved as the config's ``unit_names``.
+        eval_set: optional held-out ``(waves, transcripts)``: the report gets their phone error rate per CTC epoch.
 
     Returns:
         ``(tokenizer, report)``: the trained :class:`SpiritLMSpeechTokenizer` (eval mode) and the report dict (also
@@ -742,8 +934,12 @@ def train_speech_tokenizer(
     """
     if args.iterations not in (1, 2):
         raise ValueError(f"`iterations` is {args.iterations}; allowed: 1 or 2.")
-    if args.quantizer_targets not in ("kmeans", "head"):
-        raise ValueError(f"`quantizer_targets` is {args.quantizer_targets!r}; allowed: 'kmeans' or 'head'.")
+    if args.quantizer_targets not in QUANTIZER_TARGETS:
+        raise ValueError(f"`quantizer_targets` is {args.quantizer_targets!r}; allowed: {QUANTIZER_TARGETS}.")
+    if args.quantizer_targets == "phones":
+        _check_transcripts(transcripts, len(waves), args.vocab_size, unit_names)
+    elif transcripts is not None:
+        raise ValueError("`transcripts` are only used with quantizer_targets='phones'; drop them or set it.")
     if args.quantizer_targets == "head":
         last_k = args.kmeans2_clusters if args.iterations == 2 else args.kmeans1_clusters
         if last_k != args.vocab_size:
@@ -764,6 +960,8 @@ def train_speech_tokenizer(
     waves = [w for w, k in zip(waves, keep) if k]
     if frame_labels is not None:
         frame_labels = [list(l) for l, k in zip(frame_labels, keep) if k]
+    if transcripts is not None:
+        transcripts = [list(t) for t, k in zip(transcripts, keep) if k]
     if not waves:
         raise ValueError("No utterance is long enough for two HuBERT frames (1360 samples at 16 kHz).")
     report: Dict[str, Any] = {"utterances": len(waves), "audio_hours": sum(w.shape[0] for w in waves) / SAMPLING_RATE / 3600,
@@ -807,23 +1005,34 @@ def train_speech_tokenizer(
     except _Interrupted:
         return None, None
 
-    # 4. quantizer: k-means (V) of the output-layer features (or the pretraining head's classes), then the MLP fit
-    #    by cross-entropy
-    t0 = time.perf_counter()
-    feats = layer_features(model, waves, model.config.hubert_output_layer)
-    flat = torch.cat(feats)
-    if args.quantizer_targets == "head":
-        head = heads["last"].eval()
-        with torch.no_grad():
-            qlabels = torch.cat([head(flat[s : s + 65536]).argmax(-1) for s in range(0, flat.shape[0], 65536)])
+    # 4. quantizer: CTC on phoneme transcripts; or k-means (V) of the output-layer features (or the pretraining
+    #    head's classes), then the MLP fit by cross-entropy
+    if args.quantizer_targets == "phones":
+        stop = stop_after[1] if stop_after and stop_after[0] == "ctc" else None
+        try:
+            report["quantizer"] = fit_ctc_quantizer(model, waves, transcripts, args, os.path.join(work, "ctc"),
+                                                    stop_after=stop, eval_set=eval_set)
+        except _Interrupted:
+            return None, None
     else:
-        kmq = _kmeans_stage(os.path.join(work, "kmeans_units.safetensors"), feats, args.vocab_size, args, args.seed + 2)
-        qlabels = kmq.predict(flat)
-    report["quantizer"] = fit_quantizer(model, flat, qlabels, args)
-    report["quantizer"]["kmeans_seconds"] = time.perf_counter() - t0 - report["quantizer"]["seconds"]
+        t0 = time.perf_counter()
+        feats = layer_features(model, waves, model.config.hubert_output_layer)
+        flat = torch.cat(feats)
+        if args.quantizer_targets == "head":
+            head = heads["last"].eval()
+            with torch.no_grad():
+                qlabels = torch.cat([head(flat[s : s + 65536]).argmax(-1) for s in range(0, flat.shape[0], 65536)])
+        else:
+            kmq = _kmeans_stage(os.path.join(work, "kmeans_units.safetensors"), feats, args.vocab_size, args,
+                                args.seed + 2)
+            qlabels = kmq.predict(flat)
+        report["quantizer"] = fit_quantizer(model, flat, qlabels, args)
+        report["quantizer"]["kmeans_seconds"] = time.perf_counter() - t0 - report["quantizer"]["seconds"]
 
     # 5. save
     model.eval()
+    if unit_names is not None:
+        model.config.unit_names = list(unit_names)
     model.save_pretrained(args.output_dir)
     if frame_labels is not None:
         units = [u["hubert"] for u in model.encode_units([w.numpy() for w in waves])]
@@ -838,9 +1047,11 @@ def train_speech_tokenizer(
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def load_corpus(path: str, split: str, max_utterances: Optional[int] = None, seed: int = 0) -> Tuple[list, list]:
+def load_corpus(path: str, split: str, max_utterances: Optional[int] = None, seed: int = 0,
+                with_text: bool = False) -> Tuple[list, ...]:
     """``(waves, words)`` of a ``save_to_disk`` corpus split (toy-corpus layout: ``audio`` + optional ``words``);
-    ``max_utterances`` rows picked with a seeded shuffle."""
+    ``max_utterances`` rows picked with a seeded shuffle. ``with_text``: ``(waves, words, texts)`` (the ``text``
+    column)."""
     from datasets import Audio, load_from_disk
 
     ds = load_from_disk(path)[split]
@@ -852,7 +1063,21 @@ def load_corpus(path: str, split: str, max_utterances: Optional[int] = None, see
     for row in ds:
         waves.append(np.asarray(feature.decode_example(row["audio"])["array"], dtype=np.float32).reshape(-1))
         words.append(row.get("words"))
+    if with_text:
+        return waves, words, list(ds["text"])
     return waves, words
+
+
+def phoneme_targets(texts: Sequence[str], voice: str = "en-us", inventory: Optional[Sequence[str]] = None
+                    ) -> Dict[str, Any]:
+    """``{"transcripts", "unit_names"}`` for ``quantizer_targets="phones"``: espeak-ng phonemes of ``texts``
+    (:func:`processing.phonemes.phonemize`) as ids into ``inventory`` (default: the phonemes of ``texts``, ``sil``
+    first)."""
+    from .phonemes import phone_ids, phone_inventory, phonemize
+
+    ph = phonemize(texts, voice=voice)
+    inventory = list(inventory) if inventory is not None else phone_inventory(ph)
+    return {"transcripts": phone_ids(ph, inventory), "unit_names": inventory}
 
 
 def evaluate_on_corpus(tokenizer, train: Tuple[list, list], test: Tuple[list, list], num_units: int) -> dict:
@@ -883,12 +1108,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         eval_utterances: int = 300
 
     data_args, args = HfArgumentParser((DataArguments, SpeechTokenizerTrainingArguments)).parse_args_into_dataclasses(argv)
-    waves, words = load_corpus(data_args.dataset, data_args.split, data_args.max_utterances, args.seed)
+    waves, words, texts = load_corpus(data_args.dataset, data_args.split, data_args.max_utterances, args.seed,
+                                      with_text=True)
+    phones = {}
+    if args.quantizer_targets == "phones":
+        phones = phoneme_targets(texts)
+        print(f"CTC phone quantizer: {len(phones['unit_names'])} phonemes (vocab_size set to that)", file=sys.stderr)
+        args.vocab_size = len(phones["unit_names"])
     labels = None
     if all(w for w in words):
         cfg = build_speech_tokenizer(args).config.hubert_config
         labels = [frame_word_labels(w, num_frames(len(x), cfg), cfg) for x, w in zip(waves, words)]
-    tokenizer, report = train_speech_tokenizer(waves, args, frame_labels=labels)
+    tokenizer, report = train_speech_tokenizer(waves, args, frame_labels=labels, **phones)
     if data_args.eval_split and labels is not None:
         test = load_corpus(data_args.dataset, data_args.eval_split, data_args.eval_utterances, args.seed)
         k = data_args.eval_train_utterances
@@ -902,14 +1133,19 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 __all__ = [
     "ACOUSTIC_FEATURES",
+    "QUANTIZER_TARGETS",
     "SpeechTokenizerTrainingArguments",
     "SpiritLMHubertPretrainingHead",
     "KMeans",
     "acoustic_features",
     "build_speech_tokenizer",
     "compute_span_mask",
+    "ctc_collapse",
+    "fit_ctc_quantizer",
     "fit_kmeans",
     "fit_quantizer",
+    "phone_error_rate",
+    "phoneme_targets",
     "frame_geometry",
     "frame_word_labels",
     "layer_features",

@@ -24,9 +24,11 @@ REPORT = {
                  "seed": 0, "threads": 2, "progress": True, "stop_after": None, "corpus_dir": None,
                  "num_sentences": 3000, "voices": ["festival:cmu_us_slt_arctic_hts", "festival:kal_diphone",
                                                    "espeak-ng:en-us+m3"],
-                 "st_utterances": 1500, "st_steps": 1500, "st_hidden_size": 128, "st_layers": 4, "st_conv_dim": 64,
-                 "num_units": 200, "st_features": "logmel", "st_n_mels": 80, "st_win_length": 1024,
-                 "st_quantizer_targets": "head", "st_pred_nomask_weight": 1.0,
+                 "st_utterances": 1500, "st_steps": 3000, "st_learning_rate": 0.002, "st_mask_prob": 0.3,
+                 "st_hidden_size": 128, "st_layers": 4, "st_conv_dim": 64, "st_clusters": 200,
+                 "st_features": "logmel", "st_n_mels": 80, "st_win_length": 1024, "st_quantizer_targets": "phones",
+                 "st_pred_nomask_weight": 1.0, "st_ctc_epochs": 8, "st_ctc_encoder_lr": 0.0005,
+                 "phoneme_voice": "en-us", "vocoder_final_lr": 0.1,
                  "vocoder_steps": 2400, "vocoder_channels": 256, "vocoder_batch_size": 8, "vocoder_lr": 0.001,
                  "text_vocab_size": 700, "lm_hidden_size": 256, "lm_layers": 4, "lm_heads": 4,
                  "lm_intermediate_size": 768, "lm_context": 1024, "interleave": True, "mixture": None,
@@ -38,9 +40,12 @@ REPORT = {
         "corpus": {"path": "w/corpus/data", "hours": 3.25, "seconds": 600.0,
                    "splits": {"train": {"sentences": 2700, "rows": 8100}, "validation": {"sentences": 150, "rows": 450},
                               "test": {"sentences": 150, "rows": 450}}},
-        "speech_tokenizer": {"path": "w/st", "pretrain_first_loss": 4.6052, "pretrain_last_loss": 2.3456,
-                             "pretrain_seconds": 700.0, "quantizer_accuracy": 0.8123, "kmeans1_word_pnmi": 0.3,
-                             "units_word_pnmi": 0.4321, "utterances": 1500, "seconds": 900.0},
+        "speech_tokenizer": {"path": "w/st", "units": 58, "unit_kind": "phones", "pretrain_first_loss": 4.6052,
+                             "pretrain_last_loss": 2.3456, "pretrain_seconds": 700.0, "kmeans1_word_pnmi": 0.3,
+                             "units_word_pnmi": 0.4321, "utterances": 1500, "ctc_first_loss": 4.64,
+                             "ctc_last_loss": 1.17, "ctc_seconds": 326.0, "ctc_epoch_losses": [4.64, 2.0, 1.17],
+                             "phone_error_rate": [0.97, 0.4, 0.189], "phonemes": ["sil", "a"],
+                             "eval_utterances": 150, "seconds": 900.0},
         "encode": {"path": "w/enc", "rows": {"train": 8100, "validation": 450, "test": 450},
                    "skipped": {"train": 0, "validation": 0, "test": 0}, "seconds": 120.0},
         "vocoder": {"path": "w/voc", "report": {"format_version": 1}, "first_mel_loss": 3.1415,
@@ -159,8 +164,8 @@ def test_toy_card_licence_front_matter_and_numbers(tmp_path):
 
     # training table: stage -> minutes, first -> last loss
     assert "| `corpus` |" in text and "| 10.0 |" in text
-    assert ("| 15.0 | 4.61 → 2.35 (masked prediction) | quantizer accuracy 81.2%; unit/word PNMI 0.432; 200 units |"
-            in text)
+    assert ("| 15.0 | 4.61 → 2.35 (masked prediction) | phone error rate 18.9% (validation, greedy CTC); CTC loss "
+            "4.64 → 1.17; unit/word PNMI 0.432; 58 units (phonemes) |" in text)
     assert "| 20.0 | 3.14 → 0.877 (mel) | duration loss 1.5 → 0.25 |" in text
     assert "4,123,456 parameters; 700 text pieces; 832-row vocabulary" in text
     assert "| 19.1 | 6.79 → 1.23 (cross-entropy) | 1777 steps of 8 × 512 tokens; mixture speech 0.25, text 0.15, " \
@@ -168,6 +173,9 @@ def test_toy_card_licence_front_matter_and_numbers(tmp_path):
     assert "| **training, total** | every stage above but `evaluate` | **66.7** | | |" in text
     assert "plus 7.0 minutes of evaluation" in text
     assert "| LM: hidden size / layers / heads / FFN / context | 256 / 4 / 4 / 768 / 1024 |" in text
+    assert ("| speech tokenizer: quantizer targets / k-means targets / steps / utterances | phones / 200 / 3000 / 1500 |"
+            in text)
+    assert "**Supervised phoneme units.**" in text
 
     # the measured evaluation table (format_toy_table), with the judge's floor and the notes
     assert "| metric | value | n |" in text

@@ -1,6 +1,7 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
 """The embedded default (modeling_spirit/toy_model, trained by `spirit-lm train-toy`): it ships, stays small, loads
-as float32, continues text in its domain and speaks; its measured (poor) listening is recorded in evaluation.json."""
+as float32, continues text in its domain, transcribes held-out speech and speaks intelligibly (judged by an offline
+ASR model), as measured in evaluation.json."""
 
 import json
 import re
@@ -46,9 +47,23 @@ def test_loads_as_float32(pipe):
     assert pipe.model.config.default_speaker == 0
 
 
-def test_few_shot_asr_answers_with_a_domain_sentence(pipe):
-    # Measured (README, evaluation.json): the toy LM does NOT transcribe yet (few-shot ASR WER ~96%): it answers with
-    # a well-formed sentence of its domain. This checks the answer's form, and the WER against the recorded number.
+@pytest.fixture(scope="module")
+def judge():
+    from recipes.eval.judges import load_asr_judge
+
+    return load_asr_judge(None)  # Whisper tiny.en through faster-whisper, offline (requirements.txt)
+
+
+def _judged_wer(judge, audio, truth: str) -> float:
+    from recipes.eval.toy import spell_digits
+
+    return _wer(spell_digits(judge([audio])[0]), truth)
+
+
+def test_few_shot_asr_transcribes_held_out_speech(pipe):
+    # The two shipped held-out recordings (test split, slt voice), 4 shots: measured WER 0.50 and 0.17 (README's
+    # table: 35.9% over 90 test recordings). A model that does not listen answers an unrelated domain sentence (the
+    # first trained default: WER ~1.0 on both).
     shots, queries = _examples(TOY_MODEL)
     assert len(shots) >= 4 and len(queries) >= 2
     errors = []
@@ -56,9 +71,23 @@ def test_few_shot_asr_answers_with_a_domain_sentence(pipe):
         heard = pipe(audio, few_shot="asr", examples=shots, max_new_tokens=40, do_sample=False)[0]["text"]
         assert re.fullmatch(r"\s*[A-Z][A-Za-z ,']+[.?!]\s*", heard), heard
         errors.append(_wer(heard, truth))
-    assert all(0 <= e <= 2 for e in errors)
+    assert np.mean(errors) <= 0.6, errors
     recorded = {m["key"]: m["value"] for m in json.loads((TOY_MODEL / "evaluation.json").read_text())["metrics"]}
-    assert "asr/wer" in recorded or any(k.startswith("asr/") for k in recorded)
+    assert recorded["asr/wer"] <= 40.0  # the issue's target, met by the shipped model
+
+
+def test_resynthesis_and_tts_are_intelligible(pipe, judge):
+    # units -> vocoder (resynthesis) and few-shot TTS of the two held-out sentences, read back by the judge:
+    # measured WER 0.62 / 0.33 (resynthesis) and 0.75 / 0.33 (TTS).
+    shots, queries = _examples(TOY_MODEL)
+    resyn, tts = [], []
+    for audio, truth in queries:
+        units = pipe.speech_tokenizer.encode_string(str(audio))
+        resyn.append(_judged_wer(judge, pipe.vocoder.decode(units, speaker_id=0), truth))
+        said = pipe(truth, few_shot="tts", examples=[(t, a) for a, t in shots], max_new_tokens=150,
+                    do_sample=False)[0]
+        tts.append(_judged_wer(judge, said["audio"], truth))
+    assert np.mean(resyn) <= 0.8 and np.mean(tts) <= 0.8, (resyn, tts)
 
 
 def test_text_continuation_and_tts_stay_in_domain(pipe):

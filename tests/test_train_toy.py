@@ -33,6 +33,8 @@ def test_every_component_loss_falls(toy_run):
     _, report = toy_run
     s = report["stages"]
     assert s["speech_tokenizer"]["pretrain_last_loss"] < s["speech_tokenizer"]["pretrain_first_loss"]
+    assert s["speech_tokenizer"]["unit_kind"] == "phones"  # the CTC phone quantizer (the default)
+    assert s["speech_tokenizer"]["ctc_last_loss"] < s["speech_tokenizer"]["ctc_first_loss"] - 0.5
     assert s["vocoder"]["last_mel_loss"] < s["vocoder"]["first_mel_loss"]
     assert s["vocoder"]["last_dur_loss"] < s["vocoder"]["first_dur_loss"]
     assert s["lm"]["last_loss"] < s["lm"]["first_loss"] - 0.5, s["lm"]["losses"]
@@ -50,7 +52,11 @@ def test_output_is_a_working_hub_folder(toy_run):
     for sub in ("speech_tokenizer", "vocoder"):
         assert (out / sub / "model.safetensors").is_file()
     config = json.loads((out / "config.json").read_text())
-    assert config["num_hubert_units"] == 32 and config["default_speaker"] == 0
+    # the phonemes and the CTC blank (an all-blank chunk stays blank, as the original's [Hu500])
+    phonemes = report["stages"]["speech_tokenizer"]["phonemes"]
+    assert config["num_hubert_units"] == len(phonemes) + 1 and config["default_speaker"] == 0
+    st_config = json.loads((out / "speech_tokenizer" / "config.json").read_text())
+    assert st_config["unit_names"] == phonemes and phonemes[0] == "sil"
     assert "spirit-lm" in config["custom_pipelines"]
     pipe = pipeline("spirit-lm", model=str(out))
     text = pipe("[Text]the cat", output_modality="text", max_new_tokens=8)[0]
@@ -97,6 +103,8 @@ def test_rerun_resumes_and_a_changed_setting_redoes_only_later_stages(toy_run, t
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="preset"):
         ToyTrainingArguments(preset="huge")
+    with pytest.raises(ValueError, match="st_quantizer_targets"):
+        ToyTrainingArguments(st_quantizer_targets="words")
     with pytest.raises(ValueError, match="allowed kinds"):
         ToyTrainingArguments(mixture={"speech": 1.0, "audio": 1.0})
     with pytest.raises(ValueError, match="st_features"):
@@ -124,6 +132,6 @@ def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
     work = tmp_path / "cmp" / "without-interleaving-seed1-work"
     assert os.path.islink(work / "vocoder") and os.path.realpath(work / "vocoder") == os.path.realpath(str(out) + "-work/vocoder")
     lm_cfg = (work / "lm" / "config.yaml").read_text()
-    assert "interleaved" not in lm_cfg and "seed: 1" in lm_cfg
+    assert "interleaved" not in lm_cfg and "seed: 1" in lm_cfg and "gradient_checkpointing: false" in lm_cfg
     assert "| metric | with interleaving | without interleaving |" in format_comparison(result)
     assert (tmp_path / "cmp" / "compare_interleaving.md").is_file()
