@@ -58,13 +58,8 @@ def _run(exe: str, voice: str, lines: Sequence[str]) -> List[str]:
 
 
 def _phones_of(line: str) -> List[str]:
-    out = []
-    for token in line.split():
-        token = token.strip(STRESS_MARKS)
-        token = "".join(ch for ch in token if ch not in STRESS_MARKS)
-        if token:
-            out.append(token)
-    return out
+    tokens = ("".join(ch for ch in token if ch not in STRESS_MARKS) for token in line.split())
+    return [t for t in tokens if t]
 
 
 def phonemize(texts: Iterable[str], voice: str = "en-us", silence: bool = True) -> List[List[str]]:

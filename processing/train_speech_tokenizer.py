@@ -656,15 +656,6 @@ def ctc_collapse(codes: Sequence[int], blank: int) -> List[int]:
     return out
 
 
-def _edit_distance(a: Sequence[int], b: Sequence[int]) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
-    return row[-1]
-
-
 @torch.no_grad()
 def phone_error_rate(model, waves: Sequence[Any], transcripts: Sequence[Sequence[int]]) -> dict:
     """Greedy CTC phone error rate of ``model``'s quantizer on ``waves`` against ``transcripts`` (edit distance /
@@ -672,14 +663,17 @@ def phone_error_rate(model, waves: Sequence[Any], transcripts: Sequence[Sequence
     q = model.quantizer
     feats = layer_features(model, [torch.as_tensor(np.asarray(w, dtype=np.float32)).reshape(-1) for w in waves],
                            model.config.hubert_output_layer)
-    errors = length = blanks = frames = 0
+    import jiwer
+
+    refs, hyps, blanks, frames = [], [], 0, 0
     for f, ref in zip(feats, transcripts):
         codes = q(f)  # (T,) with blanks
-        errors += _edit_distance(ctc_collapse(codes.tolist(), q.vocab_size), [int(p) for p in ref])
-        length += len(ref)
+        refs.append(" ".join(str(int(p)) for p in ref))
+        hyps.append(" ".join(map(str, ctc_collapse(codes.tolist(), q.vocab_size))))
         blanks += int((codes == q.vocab_size).sum())
         frames += codes.numel()
-    return {"per": errors / max(length, 1), "blank_fraction": blanks / max(frames, 1), "utterances": len(feats)}
+    # phoneme ids as words: jiwer's corpus word error rate is the phone error rate
+    return {"per": jiwer.wer(refs, hyps), "blank_fraction": blanks / max(frames, 1), "utterances": len(feats)}
 
 
 def fit_ctc_quantizer(

@@ -294,14 +294,16 @@ def _phoneme_targets(args: ToyTrainingArguments, corpus: str, texts: Sequence[st
     from datasets import load_from_disk
 
     from .phonemes import phone_ids, phone_inventory, phonemize
-    from .train_speech_tokenizer import load_corpus, phoneme_targets
+    from .train_speech_tokenizer import load_corpus
 
     train_texts = sorted(set(load_from_disk(corpus)["train"]["text"]))
-    inventory = phone_inventory(phonemize(train_texts, voice=args.phoneme_voice))
-    targets = phoneme_targets(texts, voice=args.phoneme_voice, inventory=inventory)
+    phones_of = dict(zip(train_texts, phonemize(train_texts, voice=args.phoneme_voice)))  # one espeak-ng run
+    inventory = phone_inventory(phones_of.values())
+    targets = {"transcripts": phone_ids([phones_of[t] for t in texts], inventory), "unit_names": inventory}
     vwaves, _, vtexts = load_corpus(corpus, "validation", 150, args.seed, with_text=True)
     vphones = phonemize(vtexts, voice=args.phoneme_voice)
-    keep = [i for i, p in enumerate(vphones) if set(p) <= set(inventory)]
+    known = set(inventory)
+    keep = [i for i, p in enumerate(vphones) if set(p) <= known]
     targets["eval_set"] = ([vwaves[i] for i in keep], phone_ids([vphones[i] for i in keep], inventory))
     return targets
 
