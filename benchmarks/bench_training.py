@@ -53,7 +53,7 @@ def train_once(model_dir, dataset, packing: bool, strategy: str, steps: int, bat
     args = SFTConfig(
         output_dir=out, max_steps=steps, per_device_train_batch_size=batch, learning_rate=3e-3,
         lr_scheduler_type="constant", packing=packing, packing_strategy=strategy, max_length=max_length,
-        gradient_checkpointing=False, bf16=False, use_cpu=True, logging_steps=1, save_strategy="no",
+        activation_checkpointing=False, bf16=False, use_cpu=True, logging_steps=1, save_strategy="no",
         report_to="none", seed=0, dataloader_drop_last=True,
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)

@@ -78,6 +78,8 @@ _FILE_ROLES = {
     "training_args.json": "the Trainer's arguments of the language model's training run",
     "toy_training.json": "report of `spirit-lm train-toy`: settings, seconds and losses per stage",
     "evaluation.json": "the measured evaluation (`recipes.eval.toy.evaluate_toy`)",
+    "compare_interleaving.json": "the with/without-interleaving comparison "
+    "(`processing.train_toy.compare_interleaving`)",
     "examples/examples.json": "example recordings and their text (few-shot prompts for the demo)",
 }
 

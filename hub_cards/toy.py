@@ -10,11 +10,11 @@ write_toy_card("out/toy-spirit-lm", repo_id="my-org/spirit-lm-toy",
 
 The card is rendered from the folder's own measurements, never typed by hand: ``toy_training.json`` (the report of
 :func:`processing.train_toy.train_toy`: seconds and losses per stage, settings) and ``evaluation.json`` (the result
-of :func:`recipes.eval.toy.evaluate_toy`), plus, when given, the with/without-interleaving comparison
-(``compare_interleaving.json`` of :func:`processing.train_toy.compare_interleaving`). It uses the project's one
-template (:func:`hub_cards.render_model_card` with ``trained_from_scratch=True``): the weights contain no Meta weights
-and are released under Apache-2.0 (``license: apache-2.0`` in the front-matter); the evaluation numbers are also in
-the front-matter's ``model-index``.
+of :func:`recipes.eval.toy.evaluate_toy`), plus the with/without-interleaving comparison
+(``compare_interleaving.json`` of :func:`processing.train_toy.compare_interleaving`) when it is given or lies in the
+folder. It uses the project's one template (:func:`hub_cards.render_model_card` with ``trained_from_scratch=True``):
+the weights contain no Meta weights and are released under Apache-2.0 (``license: apache-2.0`` in the front-matter);
+the evaluation numbers are also in the front-matter's ``model-index``.
 
 To push the folder with this card: ``push_spirit_lm(folder, repo_id, card_data=data, card_vars=variables)`` with
 ``data, variables = toy_card_inputs(folder)``.
@@ -411,6 +411,8 @@ def toy_card_inputs(
     )
     if not isinstance(evaluation.get("metrics"), list):
         raise CardError(f"{folder / EVALUATION_FILE} has no 'metrics' list: it is not a recipes.eval.toy result.")
+    if comparison is None and (folder / COMPARISON_FILE).is_file():
+        comparison = folder / COMPARISON_FILE  # the folder carries its comparison (the embedded default does)
     compared = _load_comparison(comparison) if comparison is not None else None
 
     settings = report.get("settings") or {}
@@ -505,7 +507,8 @@ def render_toy_card(
         folder: the run's ``output_dir`` (``config.json``, ``toy_training.json``, ``evaluation.json``...).
         repo_id: the ``org/name`` the card's usage snippet loads.
         comparison: the with/without-interleaving comparison: a ``compare_interleaving.json`` path, the folder
-            holding it, or its dict; ``None`` leaves the section out.
+            holding it, or its dict; ``None``: the ``compare_interleaving.json`` inside ``folder`` if there is one,
+            else the section is left out.
         revision: the revision the usage snippet pins.
 
     Returns:

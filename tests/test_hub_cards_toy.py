@@ -221,6 +221,12 @@ def test_toy_card_with_comparison(tmp_path):
     # a path to the file and the dict itself give the same card
     assert str(render_toy_card(folder, repo_id=REPO, comparison=cmp_dir / "compare_interleaving.json")) == text
     assert str(render_toy_card(folder, repo_id=REPO, comparison=COMPARISON)) == text
+    # a folder that carries its comparison (train-toy copies it there; the embedded default ships one) shows it
+    # without being told, and lists the file
+    (folder / "compare_interleaving.json").write_text(json.dumps(COMPARISON))
+    carried = str(render_toy_card(folder, repo_id=REPO))
+    assert carried.split("## With and without interleaved data", 1)[1].split("\n## ", 1)[0] == section
+    assert "* `compare_interleaving.json`: the with/without-interleaving comparison" in carried
 
 
 def test_missing_files(tmp_path):

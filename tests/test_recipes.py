@@ -137,7 +137,7 @@ def test_every_yaml_parses_into_its_scripts_dataclasses(path):
         if stage == "pretrain":
             assert training_args.learning_rate == 3e-5 and training_args.max_length == 4096
             assert str(getattr(training_args.lr_scheduler_type, "value", training_args.lr_scheduler_type)) == "constant"
-        assert training_args.bf16 and training_args.gradient_checkpointing
+        assert training_args.bf16 and training_args.activation_checkpointing
     # a command-line override beats the YAML
     _, overridden, _ = parse_args(config_class, ["--config", str(path), "--max_steps", "3", *cpu])
     assert overridden.max_steps == 3

@@ -132,6 +132,6 @@ def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
     work = tmp_path / "cmp" / "without-interleaving-seed1-work"
     assert os.path.islink(work / "vocoder") and os.path.realpath(work / "vocoder") == os.path.realpath(str(out) + "-work/vocoder")
     lm_cfg = (work / "lm" / "config.yaml").read_text()
-    assert "interleaved" not in lm_cfg and "seed: 1" in lm_cfg and "gradient_checkpointing: false" in lm_cfg
+    assert "interleaved" not in lm_cfg and "seed: 1" in lm_cfg and "activation_checkpointing: false" in lm_cfg
     assert "| metric | with interleaving | without interleaving |" in format_comparison(result)
     assert (tmp_path / "cmp" / "compare_interleaving.md").is_file()
