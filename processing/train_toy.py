@@ -650,6 +650,7 @@ def write_examples(corpus: str, output_dir: str, voice: str, num_shots: int = 4,
 
 COMPARE_TASKS = ("asr", "tts", "storycloze")
 UPSTREAM_STAGES = ("corpus", "speech_tokenizer", "encode", "vocoder")
+COMPARISON_FILE = "compare_interleaving.json"  # hub_cards.toy reads it from a trained folder
 
 
 def compare_interleaving(
@@ -713,7 +714,7 @@ def compare_interleaving(
               "mixture_with": mixture_weights(dataclasses.replace(base, interleave=True)),
               "mixture_without": mixture_weights(dataclasses.replace(base, interleave=False)),
               "runs": runs, "table": table}
-    with open(os.path.join(output_dir, "compare_interleaving.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(output_dir, COMPARISON_FILE), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
     with open(os.path.join(output_dir, "compare_interleaving.md"), "w", encoding="utf-8") as f:
         f.write(format_comparison(result))
@@ -809,7 +810,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                           eval_limit=cmp.compare_eval_limit)
         print(format_comparison(comparison))
         if os.path.isdir(args.output_dir):  # the trained folder carries its comparison (its card shows it)
-            shutil.copy(os.path.join(cmp.compare_dir, "compare_interleaving.json"), args.output_dir)
+            shutil.copy(os.path.join(cmp.compare_dir, COMPARISON_FILE), args.output_dir)
     if os.path.isfile(os.path.join(args.output_dir, "evaluation.json")):
         from hub_cards.toy import write_toy_card
 
