@@ -150,6 +150,10 @@ class ToyTrainingArguments:
             raise ValueError(f"`st_quantizer_targets` is {self.st_quantizer_targets!r}; allowed: {QUANTIZER_TARGETS}.")
         if self.stop_after is not None and self.stop_after not in STAGES:
             raise ValueError(f"`stop_after` is {self.stop_after!r}; allowed: {STAGES}.")
+        if self.eval_tasks is not None:
+            from recipes.eval.toy import parse_tasks  # raises on an unknown task, before hours of training
+
+            self.eval_tasks = parse_tasks(self.eval_tasks)
         if self.mixture is not None:
             unknown = set(self.mixture) - set(LM_KINDS)
             if unknown:
@@ -785,8 +789,15 @@ class CompareArguments:
     compare_seeds: List[int] = field(default_factory=lambda: [0, 1], metadata={"help": "LM seeds per arm."})
     compare_lm_steps: Optional[int] = field(default=None, metadata={"help": "LM steps per run (default: lm_steps)."})
     compare_eval_limit: Optional[int] = None
+    compare_eval_tasks: List[str] = field(default_factory=lambda: list(COMPARE_TASKS),
+                                          metadata={"help": f"Evaluation tasks of each run (default: {COMPARE_TASKS})."})
     ship_default: bool = field(default=False, metadata={"help": "Copy the result to modeling_spirit/toy_model/ "
                                                                   "(the package's embedded default)."})
+
+    def __post_init__(self):
+        from recipes.eval.toy import parse_tasks  # an unknown task fails here, not after four LM trainings
+
+        self.compare_eval_tasks = parse_tasks(self.compare_eval_tasks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -807,7 +818,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     comparison = None
     if cmp.compare_dir:
         comparison = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
-                                          eval_limit=cmp.compare_eval_limit)
+                                          eval_tasks=cmp.compare_eval_tasks, eval_limit=cmp.compare_eval_limit)
         print(format_comparison(comparison))
         if os.path.isdir(args.output_dir):  # the trained folder carries its comparison (its card shows it)
             shutil.copy(os.path.join(cmp.compare_dir, COMPARISON_FILE), args.output_dir)

@@ -11,7 +11,8 @@ import pytest
 
 from processing.toy_tts import espeak_available, festival_available
 from processing.train_toy import (
-    DEFAULT_MIXTURE, STAGES, ToyTrainingArguments, apply_preset, mixture_weights, train_toy,
+    COMPARISON_FILE, DEFAULT_MIXTURE, STAGES, CompareArguments, ToyTrainingArguments, apply_preset, main,
+    mixture_weights, train_toy,
 )
 
 pytestmark = pytest.mark.skipif(not (espeak_available() and festival_available()),
@@ -111,6 +112,11 @@ def test_settings_are_checked():
         ToyTrainingArguments(st_features="spectrogram")
     with pytest.raises(ValueError, match="stop_after"):
         ToyTrainingArguments(stop_after="everything")
+    with pytest.raises(ValueError, match="Unknown toy task 'wer'"):
+        ToyTrainingArguments(eval_tasks=["asr", "wer"])
+    with pytest.raises(ValueError, match="Unknown toy task 'stories'"):
+        CompareArguments(compare_dir="x", compare_eval_tasks=["stories"])
+    assert ToyTrainingArguments(eval_tasks=["ASR", "asr"]).eval_tasks == ["asr"]
     no_inter = mixture_weights(ToyTrainingArguments(interleave=False))
     assert "interleaved" not in no_inter and no_inter["speech"] == DEFAULT_MIXTURE["speech"]
     ci = apply_preset(ToyTrainingArguments(preset="ci", lm_steps=7))
@@ -135,3 +141,21 @@ def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
     assert "interleaved" not in lm_cfg and "seed: 1" in lm_cfg and "activation_checkpointing: false" in lm_cfg
     assert "| metric | with interleaving | without interleaving |" in format_comparison(result)
     assert (tmp_path / "cmp" / "compare_interleaving.md").is_file()
+
+
+def test_command_line_comparison_lands_in_the_trained_folder(toy_run, tmp_path):
+    # `spirit-lm train-toy ... --compare_dir`: the base run resumes, the comparison runs, and its json is copied into
+    # the trained folder (whose card then shows it). A copy of the base run, so the shared fixture stays as it was.
+    out, _ = toy_run
+    base = tmp_path / "model"
+    shutil.copytree(out, base)
+    shutil.copytree(str(out) + "-work", str(base) + "-work", symlinks=True)
+    cmp = tmp_path / "cmp"
+    rc = main(["--output_dir", str(base), "--preset", "ci", "--no_evaluate", "--no_progress",
+               "--compare_dir", str(cmp), "--compare_seeds", "0", "--compare_lm_steps", "4",
+               "--compare_eval_tasks", "storycloze", "--compare_eval_limit", "4"])
+    assert rc == 0
+    copied = json.loads((base / COMPARISON_FILE).read_text())
+    assert copied == json.loads((cmp / COMPARISON_FILE).read_text())
+    assert [r["name"] for r in copied["runs"]] == ["with-interleaving-seed0", "without-interleaving-seed0"]
+    assert copied["lm_steps"] == 4 and copied["table"] and all(k.startswith("storycloze/") for k in copied["table"])
