@@ -24,7 +24,7 @@ import json
 import math
 import shlex
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from huggingface_hub import ModelCard
 
@@ -269,7 +269,43 @@ def _load_comparison(comparison: Union[str, Path, Mapping[str, Any]]) -> Dict[st
     return data
 
 
-def _comparison_section(result: Mapping[str, Any]) -> str:
+def _model_stage_settings(report: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """Each stage's settings of the run behind ``report``: as recorded (``stage_settings``) or, for reports written
+    before they were, recomputed from its ``settings``; ``None`` when neither works."""
+    if isinstance(report.get("stage_settings"), Mapping):
+        return dict(report["stage_settings"])
+    try:
+        import dataclasses
+
+        from processing.train_toy import ToyTrainingArguments, stage_settings
+
+        names = {f.name for f in dataclasses.fields(ToyTrainingArguments)}
+        args = ToyTrainingArguments(**{k: v for k, v in (report.get("settings") or {}).items() if k in names})
+        return json.loads(json.dumps(stage_settings(args)))
+    except (ImportError, TypeError, ValueError):
+        return None
+
+
+def comparison_base_differences(comparison: Mapping[str, Any], report: Mapping[str, Any]) -> List[str]:
+    """Where the comparison's shared stages (corpus, speech tokenizer, units, vocoder) were trained with other
+    settings than the model's: one ``"stage `key`: theirs there, ours here"`` line per differing setting (the corpus
+    folder's path is not compared). Empty when they agree or either side does not say."""
+    base = comparison.get("base_stage_settings")
+    model = _model_stage_settings(report)
+    if not isinstance(base, Mapping) or not model:
+        return []
+    out = []
+    for stage, theirs in base.items():
+        ours = model.get(stage)
+        if not isinstance(theirs, Mapping) or not isinstance(ours, Mapping):
+            continue
+        for key in sorted(set(theirs) | set(ours)):
+            if key != "dir" and theirs.get(key) != ours.get(key):
+                out.append(f"{stage} `{key}`: {theirs.get(key)} there, {ours.get(key)} here")
+    return out
+
+
+def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = ()) -> str:
     from processing.train_toy import format_comparison
 
     intro = (
@@ -278,6 +314,13 @@ def _comparison_section(result: Mapping[str, Any]) -> str:
         "keep their ratios), for each LM seed; then the cross-modal evaluations on the same held-out rows. "
         "Error rates in %; accuracies and in-vocabulary fractions as fractions (0–1)."
     )
+    if differences:
+        intro += (
+            "\n\n**Measured on another base than this model**: the comparison's runs share one corpus, speech tokenizer, "
+            "units and vocoder among themselves, but those were trained with other settings than this model's ("
+            + "; ".join(differences) + "). The numbers say what interleaving does on that base; rerun the comparison "
+            "(How to reproduce) to measure it on this one."
+        )
     text = f"{intro}\n\n{format_comparison(result).rstrip()}"
     mixes = [(label, result.get(key)) for label, key in (("with", "mixture_with"), ("without", "mixture_without"))]
     mixes = [f"{label}: {_kv(m)}" for label, m in mixes if m]
@@ -470,7 +513,8 @@ def toy_card_inputs(
     )
     sections = [("Evaluation", _evaluation_section(evaluation))]
     if compared is not None:
-        sections.append(("With and without interleaved data", _comparison_section(compared)))
+        sections.append(("With and without interleaved data",
+                         _comparison_section(compared, comparison_base_differences(compared, report))))
     sections += [("How to reproduce", _reproduce_section(settings, threads, compared)),
                  ("Limitations", _limitations_section(settings, evaluation.get("n_items")))]
 
@@ -535,5 +579,5 @@ def write_toy_card(
     return path
 
 
-__all__ = ["DEFAULT_REPO_ID", "TITLE", "render_toy_card", "toy_card_inputs", "toy_eval_results", "training_table",
+__all__ = ["DEFAULT_REPO_ID", "TITLE", "render_toy_card", "toy_card_inputs", "toy_eval_results", "comparison_base_differences", "training_table",
            "write_toy_card"]

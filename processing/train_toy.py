@@ -101,7 +101,7 @@ class ToyTrainingArguments:
                           "masked-prediction head's classes / k-means of the features), st_clusters of them."},
     )
     st_pred_nomask_weight: float = 1.0
-    st_ctc_epochs: int = 8
+    st_ctc_epochs: int = 16
     st_ctc_encoder_lr: float = field(default=5e-4, metadata={"help": "HuBERT learning rate during CTC (0: frozen)."})
     phoneme_voice: str = field(default="en-us", metadata={"help": "espeak-ng voice whose rules give the phonemes."})
     # 4. vocoder
@@ -529,20 +529,11 @@ def _evaluate(args: ToyTrainingArguments, corpus: str) -> Dict[str, Any]:
 # ----------------------------------------------------------------------------------------------------------------
 # The pipeline
 # ----------------------------------------------------------------------------------------------------------------
-def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
-    """Run (or resume) every stage; returns the report (also ``output_dir/toy_training.json``)."""
-    from tqdm.auto import tqdm
-
-    args = apply_preset(args)
-    if args.work_dir is None:
-        args = dataclasses.replace(args, work_dir=args.output_dir.rstrip("/") + "-work")
-    _set_threads(args.threads)
-    os.makedirs(args.work_dir, exist_ok=True)
-    st = _Stages(args.work_dir)
-    report: Dict[str, Any] = {"format_version": FORMAT_VERSION, "settings": asdict(args), "stages": {}}
-    timings = report["timings_seconds"] = {}
+def stage_settings(args: ToyTrainingArguments) -> Dict[str, Dict[str, Any]]:
+    """The settings of each stage, in order (``args`` with its preset applied): a stage is redone when they change,
+    and with them every later stage."""
     common = {"seed": args.seed}
-    plan = [
+    return dict([
         ("corpus", dict(common, num_sentences=args.num_sentences, voices=list(args.voices), dir=args.corpus_dir)),
         ("speech_tokenizer", dict(common, utterances=args.st_utterances, steps=args.st_steps, hidden=args.st_hidden_size,
                                   layers=args.st_layers, conv=args.st_conv_dim, clusters=args.st_clusters,
@@ -560,7 +551,23 @@ def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
         ("lm", dict(common, lm_seed=_lm_seed(args), weights=mixture_weights(args), steps=args.lm_steps, batch=args.lm_batch_size,
                     max_length=args.lm_max_length, lr=args.lm_learning_rate, warmup=args.lm_warmup_steps)),
         ("evaluate", dict(common, limit=args.eval_limit, tasks=args.eval_tasks, enabled=args.evaluate)),
-    ]
+    ])
+
+
+def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
+    """Run (or resume) every stage; returns the report (also ``output_dir/toy_training.json``)."""
+    from tqdm.auto import tqdm
+
+    args = apply_preset(args)
+    if args.work_dir is None:
+        args = dataclasses.replace(args, work_dir=args.output_dir.rstrip("/") + "-work")
+    _set_threads(args.threads)
+    os.makedirs(args.work_dir, exist_ok=True)
+    st = _Stages(args.work_dir)
+    report: Dict[str, Any] = {"format_version": FORMAT_VERSION, "settings": asdict(args), "stages": {}}
+    timings = report["timings_seconds"] = {}
+    plan = list(stage_settings(args).items())
+    report["stage_settings"] = json.loads(json.dumps(dict(plan)))  # what each stage's marker holds
     results: Dict[str, Dict[str, Any]] = {}
     bar = tqdm(total=len(plan), desc="train-toy", disable=not args.progress, position=0)
     t_all = time.perf_counter()
@@ -670,7 +677,8 @@ def compare_interleaving(
 
     ``base`` names a run whose corpus, speech tokenizer, units and vocoder are finished (its work folder is reused
     read-only: each comparison run links those four stages and redoes only ``lm_init`` (seeded), ``lm_data`` and ``lm``).
-    Writes ``output_dir/compare_interleaving.json`` and ``.md``; every run folder stays under ``output_dir``.
+    Writes ``output_dir/compare_interleaving.json`` (with ``base_stage_settings``: the settings of those four stages,
+    so a card can tell whether a model shares them) and ``.md``; every run folder stays under ``output_dir``.
     """
     import statistics
 
@@ -680,6 +688,10 @@ def compare_interleaving(
         if not os.path.isfile(os.path.join(base_work, stage, "stage.json")):
             raise ValueError(f"{base_work} has no finished {stage!r} stage; run `spirit-lm train-toy` for the base "
                              "first (the comparison reuses its corpus, speech tokenizer, units and vocoder).")
+    base_stages = {}
+    for stage in UPSTREAM_STAGES:  # what the runs share, as the base's markers hold it (the card checks it)
+        with open(os.path.join(base_work, stage, "stage.json"), encoding="utf-8") as f:
+            base_stages[stage] = json.load(f)["settings"]
     os.makedirs(output_dir, exist_ok=True)
     runs = []
     for interleave in (True, False):
@@ -717,7 +729,7 @@ def compare_interleaving(
     result = {"seeds": list(seeds), "lm_steps": lm_steps or base.lm_steps, "eval_limit": eval_limit,
               "mixture_with": mixture_weights(dataclasses.replace(base, interleave=True)),
               "mixture_without": mixture_weights(dataclasses.replace(base, interleave=False)),
-              "runs": runs, "table": table}
+              "base_stage_settings": base_stages, "runs": runs, "table": table}
     with open(os.path.join(output_dir, COMPARISON_FILE), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
     with open(os.path.join(output_dir, "compare_interleaving.md"), "w", encoding="utf-8") as f:
@@ -832,7 +844,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-__all__ = ["ToyTrainingArguments", "train_toy", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
+__all__ = ["ToyTrainingArguments", "train_toy", "stage_settings", "UPSTREAM_STAGES", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,7 @@ import pytest
 
 from processing.toy_tts import espeak_available, festival_available
 from processing.train_toy import (
-    COMPARISON_FILE, DEFAULT_MIXTURE, STAGES, CompareArguments, ToyTrainingArguments, apply_preset, main,
+    COMPARISON_FILE, DEFAULT_MIXTURE, STAGES, UPSTREAM_STAGES, CompareArguments, ToyTrainingArguments, apply_preset, main,
     mixture_weights, train_toy,
 )
 
@@ -134,7 +134,8 @@ def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
     key = next(k for k in result["table"] if k.startswith("storycloze/"))
     cell = result["table"][key]["with"]
     assert len(cell["values"]) == 2 and cell["mean"] == pytest.approx(sum(cell["values"]) / 2)
-    # the upstream stages are the base run's (linked, not retrained)
+    # the upstream stages are the base run's (linked, not retrained), and the result says how they were trained
+    assert result["base_stage_settings"] == {s: report["stage_settings"][s] for s in UPSTREAM_STAGES}
     work = tmp_path / "cmp" / "without-interleaving-seed1-work"
     assert os.path.islink(work / "vocoder") and os.path.realpath(work / "vocoder") == os.path.realpath(str(out) + "-work/vocoder")
     lm_cfg = (work / "lm" / "config.yaml").read_text()
