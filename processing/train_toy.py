@@ -101,7 +101,7 @@ class ToyTrainingArguments:
                           "masked-prediction head's classes / k-means of the features), st_clusters of them."},
     )
     st_pred_nomask_weight: float = 1.0
-    st_ctc_epochs: int = 16
+    st_ctc_epochs: int = 8
     st_ctc_encoder_lr: float = field(default=5e-4, metadata={"help": "HuBERT learning rate during CTC (0: frozen)."})
     phoneme_voice: str = field(default="en-us", metadata={"help": "espeak-ng voice whose rules give the phonemes."})
     # 4. vocoder
