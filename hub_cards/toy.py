@@ -579,5 +579,5 @@ def write_toy_card(
     return path
 
 
-__all__ = ["DEFAULT_REPO_ID", "TITLE", "render_toy_card", "toy_card_inputs", "toy_eval_results", "comparison_base_differences", "training_table",
-           "write_toy_card"]
+__all__ = ["DEFAULT_REPO_ID", "TITLE", "render_toy_card", "toy_card_inputs", "toy_eval_results",
+           "comparison_base_differences", "training_table", "write_toy_card"]
