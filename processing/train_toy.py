@@ -101,7 +101,7 @@ class ToyTrainingArguments:
                           "masked-prediction head's classes / k-means of the features), st_clusters of them."},
     )
     st_pred_nomask_weight: float = 1.0
-    st_ctc_epochs: int = 8
+    st_ctc_epochs: int = 16
     st_ctc_encoder_lr: float = field(default=5e-4, metadata={"help": "HuBERT learning rate during CTC (0: frozen)."})
     phoneme_voice: str = field(default="en-us", metadata={"help": "espeak-ng voice whose rules give the phonemes."})
     # 4. vocoder
@@ -126,7 +126,7 @@ class ToyTrainingArguments:
     pairs_per_sequence: int = 4
     # 7. LM training
     lm_seed: Optional[int] = field(default=None, metadata={"help": "Seed of the LM's init and training (default: seed)."})
-    lm_steps: int = 1400
+    lm_steps: int = 1100
     lm_batch_size: int = 8
     lm_max_length: int = 512
     lm_learning_rate: float = 2e-3

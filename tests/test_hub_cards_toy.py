@@ -27,7 +27,7 @@ REPORT = {
                  "st_utterances": 1500, "st_steps": 3000, "st_learning_rate": 0.002, "st_mask_prob": 0.3,
                  "st_hidden_size": 128, "st_layers": 4, "st_conv_dim": 64, "st_clusters": 200,
                  "st_features": "logmel", "st_n_mels": 80, "st_win_length": 1024, "st_quantizer_targets": "phones",
-                 "st_pred_nomask_weight": 1.0, "st_ctc_epochs": 8, "st_ctc_encoder_lr": 0.0005,
+                 "st_pred_nomask_weight": 1.0, "st_ctc_epochs": 16, "st_ctc_encoder_lr": 0.0005,
                  "phoneme_voice": "en-us", "vocoder_final_lr": 0.1,
                  "vocoder_steps": 2400, "vocoder_channels": 256, "vocoder_batch_size": 8, "vocoder_lr": 0.001,
                  "text_vocab_size": 700, "lm_hidden_size": 256, "lm_layers": 4, "lm_heads": 4,
@@ -244,7 +244,7 @@ def test_comparison_from_another_base_is_flagged(tmp_path):
     theirs["speech_tokenizer"]["ctc"][0] = 4
     theirs["corpus"]["dir"] = "/elsewhere/corpus"  # a path, not a setting: not reported
     other = dict(COMPARISON, base_stage_settings=theirs)
-    expected = ["speech_tokenizer `ctc`: [4, 0.0005, 'en-us'] there, [8, 0.0005, 'en-us'] here"]
+    expected = ["speech_tokenizer `ctc`: [4, 0.0005, 'en-us'] there, [16, 0.0005, 'en-us'] here"]
     assert comparison_base_differences(other, REPORT) == expected
     # the run's recorded stage settings win over recomputing them from its settings
     recorded = dict(REPORT, stage_settings=dict(ours, vocoder=dict(ours["vocoder"], steps=10)))
