@@ -75,6 +75,12 @@ class ToyTrainingArguments:
     preset: str = field(default="default", metadata={"help": "'default' (about an hour, 2 cores) or 'ci' (minutes)."})
     seed: int = 0
     threads: Optional[int] = field(default=2, metadata={"help": "torch threads (the budget is measured with 2)."})
+    bf16: Optional[bool] = field(
+        default=None,
+        metadata={"help": "Train the speech tokenizer, the vocoder and the LM under bfloat16 autocast (weights, optimizer and losses stay "
+                          "float32): 1.2-1.4x faster per step on CPUs with AVX512-BF16/AMX. Default: on where the CPU has it "
+                          "(processing.train_vocoder.cpu_has_bf16); the stage markers record the choice."},
+    )
     progress: bool = True
     stop_after: Optional[str] = field(default=None, metadata={"help": f"Stop after this stage ({', '.join(STAGES)})."})
     # 1. corpus
@@ -227,6 +233,15 @@ class _Stages:
         return result
 
 
+def use_bf16(args: ToyTrainingArguments) -> bool:
+    """``args.bf16``, or (unset) whether this CPU computes bfloat16 natively."""
+    if args.bf16 is not None:
+        return bool(args.bf16)
+    from .train_vocoder import cpu_has_bf16
+
+    return cpu_has_bf16()
+
+
 def _set_threads(n: Optional[int]) -> None:
     if n:
         import torch
@@ -271,7 +286,7 @@ def _speech_tokenizer(args: ToyTrainingArguments, st: _Stages, corpus: str) -> D
         quantizer_targets=args.st_quantizer_targets, pred_nomask_weight=args.st_pred_nomask_weight,
         ctc_epochs=args.st_ctc_epochs, ctc_encoder_learning_rate=args.st_ctc_encoder_lr,
         save_steps=max(50, args.st_steps // 6), seed=args.seed,
-        progress=args.progress, torch_threads=args.threads, quantizer_epochs=10,
+        progress=args.progress, torch_threads=args.threads, quantizer_epochs=10, bf16=use_bf16(args),
     )
     cfg = build_speech_tokenizer(sargs).config.hubert_config
     labels = [frame_word_labels(w, num_frames(len(x), cfg), cfg) for x, w in zip(waves, words)]
@@ -351,7 +366,7 @@ def _vocoder(args: ToyTrainingArguments, st: _Stages, encoded: str, tokenizer_pa
                            "resblock_kernel_sizes": [3, 7], "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]]},
         speakers=list(args.voices), variant="base", steps=args.vocoder_steps, batch_size=args.vocoder_batch_size,
         lr=args.vocoder_lr, lr_decay=args.vocoder_final_lr ** (1.0 / max(1, args.vocoder_steps)), seed=args.seed,
-        save_every=max(100, args.vocoder_steps // 8), num_threads=args.threads,
+        save_every=max(100, args.vocoder_steps // 8), num_threads=args.threads, bf16=use_bf16(args),
         progress=args.progress,
     )
     history = report.get("history") or []
@@ -482,7 +497,7 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
         # TRL's SFTConfig turns activation checkpointing on by default; a model this small needs no memory saving and
         # the recomputed forward costs ~30% of every step on a CPU (measured: 1.33 -> 0.95 s/step)
         "activation_checkpointing": False,
-        "bf16": False,
+        "bf16": use_bf16(args),  # autocast; the weights stay float32 (measured in this recipe: 0.95 -> 0.81 s/step)
         "use_cpu": True,
         "logging_steps": max(1, min(25, args.lm_steps // 20)),
         "logging_first_step": True,
@@ -540,16 +555,19 @@ def stage_settings(args: ToyTrainingArguments) -> Dict[str, Dict[str, Any]]:
                                   lr=args.st_learning_rate, mask=args.st_mask_prob,
                                   targets=args.st_quantizer_targets, nomask=args.st_pred_nomask_weight,
                                   features=[args.st_features, args.st_n_mels, args.st_win_length],
-                                  ctc=[args.st_ctc_epochs, args.st_ctc_encoder_lr, args.phoneme_voice])),
+                                  ctc=[args.st_ctc_epochs, args.st_ctc_encoder_lr, args.phoneme_voice],
+                                  bf16=use_bf16(args))),
         ("encode", dict(common)),
         ("vocoder", dict(common, steps=args.vocoder_steps, channels=args.vocoder_channels,
-                         batch=args.vocoder_batch_size, lr=args.vocoder_lr, final_lr=args.vocoder_final_lr)),
+                         batch=args.vocoder_batch_size, lr=args.vocoder_lr, final_lr=args.vocoder_final_lr,
+                         bf16=use_bf16(args))),
         ("lm_init", dict(common, lm_seed=_lm_seed(args), text_vocab=args.text_vocab_size, hidden=args.lm_hidden_size, layers=args.lm_layers,
                          heads=args.lm_heads, ffn=args.lm_intermediate_size, context=args.lm_context)),
         ("lm_data", dict(common, text_spans=list(args.text_span_words), speech_spans=list(args.speech_span_words),
                          pairs=args.pairs_per_sequence)),
         ("lm", dict(common, lm_seed=_lm_seed(args), weights=mixture_weights(args), steps=args.lm_steps, batch=args.lm_batch_size,
-                    max_length=args.lm_max_length, lr=args.lm_learning_rate, warmup=args.lm_warmup_steps)),
+                    max_length=args.lm_max_length, lr=args.lm_learning_rate, warmup=args.lm_warmup_steps,
+                    bf16=use_bf16(args))),
         ("evaluate", dict(common, limit=args.eval_limit, tasks=args.eval_tasks, enabled=args.evaluate)),
     ])
 
@@ -844,7 +862,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-__all__ = ["ToyTrainingArguments", "train_toy", "stage_settings", "UPSTREAM_STAGES", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
+__all__ = ["ToyTrainingArguments", "train_toy", "stage_settings", "use_bf16", "UPSTREAM_STAGES", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
 
 if __name__ == "__main__":
     sys.exit(main())
