@@ -226,6 +226,20 @@ def test_ctc_quantizer_learns_phones(ctc_trained):
     assert ctc_collapse([1, 1, 6, 1, 3, 6, 6], blank=6) == [1, 1, 3]
 
 
+def test_bf16_autocast_trains(trained, corpus, tmp_path):
+    waves, segs = corpus
+    _, _, fp32, labels = trained
+    _, report = train_speech_tokenizer(waves, tiny_args(tmp_path / "bf16", bf16=True), frame_labels=labels)
+    p, p32 = report["pretrain1"], fp32["pretrain1"]
+    assert p["last_loss"] < p["first_loss"] - 0.1, p
+    assert p["first_loss"] != p32["first_loss"] and p["first_loss"] == pytest.approx(p32["first_loss"], rel=0.05)
+    # CTC too (the HuBERT fine-tuned under autocast; the CTC loss itself float32)
+    kw = dict(transcripts=transcripts_of(segs), unit_names=NAMES)
+    _, ctc = train_speech_tokenizer(waves, phone_args(tmp_path / "ctc", ctc_epochs=6, bf16=True), **kw)
+    losses = ctc["quantizer"]["epoch_losses"]
+    assert losses[-1] < 0.8 * losses[0], losses
+
+
 def test_ctc_resume_equals_uninterrupted(corpus, tmp_path):
     waves, segs = corpus
     kw = dict(transcripts=transcripts_of(segs), unit_names=NAMES)

@@ -123,6 +123,18 @@ def test_settings_are_checked():
     assert ci.lm_steps == 7 and ci.num_sentences < ToyTrainingArguments().num_sentences
 
 
+def test_bf16_choice_is_resolved_and_recorded():
+    from processing.train_toy import stage_settings, use_bf16
+    from processing.train_vocoder import cpu_has_bf16
+
+    assert use_bf16(ToyTrainingArguments()) == cpu_has_bf16()  # unset: what the CPU computes natively
+    for choice in (True, False):
+        settings = stage_settings(ToyTrainingArguments(bf16=choice))
+        assert [n for n, v in settings.items() if v.get("bf16") is choice] == ["speech_tokenizer", "vocoder", "lm"]
+    # a work folder trained one way is redone the other way (the markers differ)
+    assert stage_settings(ToyTrainingArguments(bf16=True)) != stage_settings(ToyTrainingArguments(bf16=False))
+
+
 def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
     from processing.train_toy import compare_interleaving, format_comparison
 
