@@ -301,8 +301,15 @@ def comparison_base_differences(comparison: Mapping[str, Any], report: Mapping[s
             continue
         for key in sorted(set(theirs) | set(ours)):
             if key != "dir" and theirs.get(key) != ours.get(key):
-                out.append(f"{stage} `{key}`: {theirs.get(key)} there, {ours.get(key)} here")
+                there, here = (_setting(side, key) for side in (theirs, ours))
+                out.append(f"{stage} `{key}`: {there} there, {here} here")
     return out
+
+
+def _setting(settings: Mapping[str, Any], key: str) -> str:
+    # a setting added after a run was made is missing from its markers: say so rather than print None
+    return str(settings[key]) if key in settings else "not recorded"
+
 
 
 def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = ()) -> str:

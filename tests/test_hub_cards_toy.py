@@ -243,8 +243,10 @@ def test_comparison_from_another_base_is_flagged(tmp_path):
     theirs = json.loads(json.dumps(same["base_stage_settings"]))
     theirs["speech_tokenizer"]["ctc"][0] = 4
     theirs["corpus"]["dir"] = "/elsewhere/corpus"  # a path, not a setting: not reported
+    del theirs["vocoder"]["bf16"]  # a base made before the setting existed
     other = dict(COMPARISON, base_stage_settings=theirs)
-    expected = ["speech_tokenizer `ctc`: [4, 0.0005, 'en-us'] there, [16, 0.0005, 'en-us'] here"]
+    expected = ["speech_tokenizer `ctc`: [4, 0.0005, 'en-us'] there, [16, 0.0005, 'en-us'] here",
+                f"vocoder `bf16`: not recorded there, {ours['vocoder']['bf16']} here"]
     assert comparison_base_differences(other, REPORT) == expected
     # the run's recorded stage settings win over recomputing them from its settings
     recorded = dict(REPORT, stage_settings=dict(ours, vocoder=dict(ours["vocoder"], steps=10)))
