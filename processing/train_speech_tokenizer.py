@@ -171,7 +171,8 @@ class SpeechTokenizerTrainingArguments:
         metadata={"help": "Run the HuBERT, head and quantizer forwards of masked-prediction and CTC training under "
                           "bfloat16 autocast (weights, optimizer and losses float32): ~1.4x faster per step on CPUs "
                           "with AVX512-BF16/AMX (measured here: 0.17 -> 0.12 s for a 0.65M-parameter HuBERT, batch "
-                          "8 x 3 s); slower where bfloat16 is emulated. Feature extraction and evaluation stay float32."},
+                          "8 x 3 s); slower where bfloat16 is emulated. Feature extraction and evaluation stay "
+                          "float32."},
     )
 
 

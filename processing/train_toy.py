@@ -77,9 +77,10 @@ class ToyTrainingArguments:
     threads: Optional[int] = field(default=2, metadata={"help": "torch threads (the budget is measured with 2)."})
     bf16: Optional[bool] = field(
         default=None,
-        metadata={"help": "Train the speech tokenizer, the vocoder and the LM under bfloat16 autocast (weights, optimizer and losses stay "
-                          "float32): 1.2-1.4x faster per step on CPUs with AVX512-BF16/AMX. Default: on where the CPU has it "
-                          "(processing.train_vocoder.cpu_has_bf16); the stage markers record the choice."},
+        metadata={"help": "Train the speech tokenizer, the vocoder and the LM under bfloat16 autocast (weights, "
+                          "optimizer and losses stay float32): 1.2-1.4x faster per step on CPUs with AVX512-BF16/AMX. "
+                          "Default: on where the CPU has it (processing.train_vocoder.cpu_has_bf16); the stage markers "
+                          "record the choice."},
     )
     progress: bool = True
     stop_after: Optional[str] = field(default=None, metadata={"help": f"Stop after this stage ({', '.join(STAGES)})."})
