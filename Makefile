@@ -30,7 +30,8 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-# Retrain the embedded default from nothing (46 min measured on 2 CPU cores with bfloat16) and install it in modeling_spirit/toy_model.
+# Retrain the embedded default from nothing and install it in modeling_spirit/toy_model (46 min measured on 2 CPU
+# cores, bfloat16 autocast).
 toy-model: $(STAMP)
 	$(PY) -m processing.train_toy --output_dir out/toy-spirit-lm --ship_default true
 

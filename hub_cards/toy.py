@@ -311,7 +311,6 @@ def _setting(settings: Mapping[str, Any], key: str) -> str:
     return str(settings[key]) if key in settings else "not recorded"
 
 
-
 def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = ()) -> str:
     from processing.train_toy import format_comparison
 

@@ -758,9 +758,9 @@ def fit_ctc_quantizer(
                 t = num_frames(n, cfg)
                 mask = (compute_span_mask(len(idx), t, args.ctc_mask_prob, args.mask_length, g)
                         if args.ctc_mask_prob > 0 else torch.zeros(len(idx), t, dtype=torch.bool))
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                    h = hubert(input_values=x, mask_time_indices=mask, output_hidden_states=True).hidden_states[layer]
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                if not frozen:
+                    h = hubert(input_values=x, mask_time_indices=mask, output_hidden_states=True).hidden_states[layer]
                 logits = q.encoder(h).float()
             log_probs = logits.log_softmax(-1).transpose(0, 1)  # (T, B, V + 1)
             loss = F.ctc_loss(log_probs, torch.cat([targets[i] for i in idx]),
