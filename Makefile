@@ -22,7 +22,7 @@ $(STAMP): requirements.txt requirements-dev.txt setup.py Makefile
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m modeling_spirit.demo
+	$(PY) -m recipes.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -30,10 +30,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-# Retrain the embedded default from nothing and install it in modeling_spirit/toy_model (46 min measured on 2 CPU
+# Retrain the embedded default from nothing and install it in recipes/toy_model (46 min measured on 2 CPU
 # cores, bfloat16 autocast).
 toy-model: $(STAMP)
-	$(PY) -m processing.train_toy --output_dir out/toy-spirit-lm --ship_default true
+	$(PY) -m recipes.toy.train --output_dir out/toy-spirit-lm --ship_default true
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

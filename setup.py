@@ -46,10 +46,10 @@ setup(
     license="Apache-2.0 (code); converted weights keep Meta's FAIR Noncommercial Research License",
     packages=find_packages(include=["modeling_spirit", "processing", "hub_cards", "recipes*"]),
     # the embedded default: the toy Spirit LM trained by `spirit-lm train-toy` (weights, tokenizer, examples)
-    package_data={"hub_cards": ["*.md"], "modeling_spirit": ["toy_model/*", "toy_model/*/*"]},
+    package_data={"hub_cards": ["*.md"], "recipes": ["toy_model/*", "toy_model/*/*"]},
     python_requires=">=3.10",
     install_requires=core,
     extras_require=extras,
-    entry_points={"console_scripts": ["spirit-lm=modeling_spirit.cli:main"]},
+    entry_points={"console_scripts": ["spirit-lm=recipes.cli:main"]},
     classifiers=["License :: OSI Approved :: Apache Software License", "Programming Language :: Python :: 3"],
 )

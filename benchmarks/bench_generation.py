@@ -35,7 +35,7 @@ import modeling_spirit  # noqa: E402,F401  (registers the pipeline task)
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig  # noqa: E402
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM  # noqa: E402
 from modeling_spirit.processing_spirit_lm import left_pad  # noqa: E402
-from modeling_spirit.tiny import build_tiny_spirit_lm, tiny_config_kwargs  # noqa: E402
+from recipes.tiny.models import build_tiny_spirit_lm, tiny_config_kwargs  # noqa: E402
 
 
 def loadavg() -> str:

@@ -23,10 +23,12 @@ Pushing a folder with its card: :func:`hub_cards.push.push_spirit_lm`.
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+from modeling_spirit.constants import VARIANTS
 
 TEMPLATES = Path(__file__).resolve().parent
 MODEL_CARD_TEMPLATE = TEMPLATES / "model_card.md"
@@ -52,7 +54,6 @@ DEFAULT_TAGS = (
 )
 # The base model of a converted original: Spirit LM continues the pretraining of Llama 2 7B.
 ORIGINAL_BASE_MODEL = "meta-llama/Llama-2-7b-hf"
-VARIANTS = ("base", "expressive")
 REQUIRED_TEMPLATE_VARS = ("repo_id", "variant")
 
 # Short descriptions of the files of a Spirit LM folder, for the card's "what this repository contains" list.
@@ -79,7 +80,7 @@ _FILE_ROLES = {
     "toy_training.json": "report of `spirit-lm train-toy`: settings, seconds and losses per stage",
     "evaluation.json": "the measured evaluation (`recipes.eval.toy.evaluate_toy`)",
     "compare_interleaving.json": "the with/without-interleaving comparison "
-    "(`processing.train_toy.compare_interleaving`)",
+    "(`recipes.toy.experiment.compare_interleaving`)",
     "examples/examples.json": "example recordings and their text (few-shot prompts for the demo)",
 }
 

@@ -1,23 +1,25 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The model card of the toy Spirit LM that ``spirit-lm train-toy`` trains from scratch on a CPU.
+"""The model card of the toy Spirit LM that ``spirit-lm train-toy`` trains from scratch on a CPU, rendered from plain
+data.
+
+The card is made from the folder's own measurements, never typed by hand: ``toy_training.json`` (the training
+report: seconds and losses per stage, settings), ``evaluation.json`` (the toy evaluation's result) and, when given or
+lying in the folder, the with/without-interleaving comparison (``compare_interleaving.json``). :func:`load_toy_reports`
+reads them (JSON only); :func:`toy_card_inputs_from_reports` turns them, with the tables and facts that the toy
+recipe computes (the evaluation and comparison tables, the preset's defaults, where the comparison's base differs),
+into ``(card_data, card_vars)`` for the project's one template (:func:`hub_cards.render_model_card` with
+``trained_from_scratch=True``): no Meta weights, Apache-2.0 (``license: apache-2.0`` in the front-matter), the
+evaluation numbers also in the front-matter's ``model-index``.
+
+This module imports nothing else of the repository. The one-call entry points that compute those inputs from a
+folder are in the toy recipe:
 
 ```python
-from hub_cards.toy import write_toy_card
+from recipes.toy.ship import write_toy_card
 write_toy_card("out/toy-spirit-lm", repo_id="my-org/spirit-lm-toy",
                comparison="out/toy-compare/compare_interleaving.json")    # optional
 # -> out/toy-spirit-lm/README.md
 ```
-
-The card is rendered from the folder's own measurements, never typed by hand: ``toy_training.json`` (the report of
-:func:`processing.train_toy.train_toy`: seconds and losses per stage, settings) and ``evaluation.json`` (the result
-of :func:`recipes.eval.toy.evaluate_toy`), plus the with/without-interleaving comparison
-(``compare_interleaving.json`` of :func:`processing.train_toy.compare_interleaving`) when it is given or lies in the
-folder. It uses the project's one template (:func:`hub_cards.render_model_card` with ``trained_from_scratch=True``):
-the weights contain no Meta weights and are released under Apache-2.0 (``license: apache-2.0`` in the front-matter);
-the evaluation numbers are also in the front-matter's ``model-index``.
-
-To push the folder with this card: ``push_spirit_lm(folder, repo_id, card_data=data, card_vars=variables)`` with
-``data, variables = toy_card_inputs(folder)``.
 """
 
 import json
@@ -26,9 +28,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from huggingface_hub import ModelCard
-
-from . import CardError, describe_folder, render_model_card
+from . import CardError
 
 REPORT_FILE = "toy_training.json"
 EVALUATION_FILE = "evaluation.json"
@@ -229,9 +229,7 @@ def toy_eval_results(evaluation: Mapping[str, Any]) -> List[Dict[str, Any]]:
     return out
 
 
-def _evaluation_section(evaluation: Mapping[str, Any]) -> str:
-    from recipes.eval.toy import format_toy_table
-
+def _evaluation_section(evaluation: Mapping[str, Any], table: str) -> str:
     settings = evaluation.get("settings") or {}
     n, split, voices = evaluation.get("n_items"), settings.get("split", "test"), evaluation.get("voices") or []
     limit = settings.get("limit")
@@ -245,7 +243,6 @@ def _evaluation_section(evaluation: Mapping[str, Any]) -> str:
         "The original audio's error rates are the judge's floor, and the true rest of a sentence is the ceiling of the "
         "in-vocabulary fraction. The full result, with examples and per-voice numbers, is `evaluation.json`."
     )
-    table = format_toy_table(evaluation)
     notes = [str(x) for x in evaluation.get("notes") or []]
     text = f"{intro}\n\n{table}"
     if notes:
@@ -265,33 +262,16 @@ def _load_comparison(comparison: Union[str, Path, Mapping[str, Any]]) -> Dict[st
     missing = [k for k in ("table", "seeds", "lm_steps") if k not in data]
     if missing or not isinstance(data.get("table"), Mapping):
         raise CardError(f"The comparison lacks {', '.join(missing) or 'a table'}: give the "
-                        f"{COMPARISON_FILE} written by processing.train_toy.compare_interleaving.")
+                        f"{COMPARISON_FILE} written by recipes.toy.experiment.compare_interleaving.")
     return data
 
 
-def _model_stage_settings(report: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
-    """Each stage's settings of the run behind ``report``: as recorded (``stage_settings``) or, for reports written
-    before they were, recomputed from its ``settings``; ``None`` when neither works."""
-    if isinstance(report.get("stage_settings"), Mapping):
-        return dict(report["stage_settings"])
-    try:
-        import dataclasses
-
-        from processing.train_toy import ToyTrainingArguments, stage_settings
-
-        names = {f.name for f in dataclasses.fields(ToyTrainingArguments)}
-        args = ToyTrainingArguments(**{k: v for k, v in (report.get("settings") or {}).items() if k in names})
-        return json.loads(json.dumps(stage_settings(args)))
-    except (ImportError, TypeError, ValueError):
-        return None
-
-
-def comparison_base_differences(comparison: Mapping[str, Any], report: Mapping[str, Any]) -> List[str]:
-    """Where the comparison's shared stages (corpus, speech tokenizer, units, vocoder) were trained with other
-    settings than the model's: one ``"stage `key`: theirs there, ours here"`` line per differing setting (the corpus
-    folder's path is not compared). Empty when they agree or either side does not say."""
-    base = comparison.get("base_stage_settings")
-    model = _model_stage_settings(report)
+def stage_setting_differences(base_stage_settings: Any, model_stage_settings: Optional[Mapping[str, Any]]) -> List[str]:
+    """Where the comparison's shared stages (``base_stage_settings``: corpus, speech tokenizer, units, vocoder) were
+    trained with other settings than the model's (``model_stage_settings``, per stage): one ``"stage `key`: theirs
+    there, ours here"`` line per differing setting (the corpus folder's path is not compared). Empty when they agree
+    or either side does not say."""
+    base, model = base_stage_settings, model_stage_settings
     if not isinstance(base, Mapping) or not model:
         return []
     out = []
@@ -311,9 +291,7 @@ def _setting(settings: Mapping[str, Any], key: str) -> str:
     return str(settings[key]) if key in settings else "not recorded"
 
 
-def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = ()) -> str:
-    from processing.train_toy import format_comparison
-
+def _comparison_section(result: Mapping[str, Any], table: str, differences: Sequence[str] = ()) -> str:
     intro = (
         "The paper's central claim at toy scale: the same language model, trained for the same steps on the same "
         "speech tokenizer, units and vocoder, **with** and **without** the word-interleaved data (the other kinds "
@@ -327,7 +305,7 @@ def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = 
             + "; ".join(differences) + "). The numbers say what interleaving does on that base; rerun the comparison "
             "(How to reproduce) to measure it on this one."
         )
-    text = f"{intro}\n\n{format_comparison(result).rstrip()}"
+    text = f"{intro}\n\n{table.rstrip()}"
     mixes = [(label, result.get(key)) for label, key in (("with", "mixture_with"), ("without", "mixture_without"))]
     mixes = [f"{label}: {_kv(m)}" for label, m in mixes if m]
     if mixes:
@@ -335,20 +313,14 @@ def _comparison_section(result: Mapping[str, Any], differences: Sequence[str] = 
     return text
 
 
-def _reproduce_command(settings: Mapping[str, Any]) -> str:
-    """``spirit-lm train-toy`` with the preset and every setting that differs from the preset's defaults."""
+def _reproduce_command(settings: Mapping[str, Any], defaults: Optional[Mapping[str, Any]]) -> str:
+    """``spirit-lm train-toy`` with the preset and every setting that differs from ``defaults`` (the preset's
+    settings; empty or ``None``: unknown, so only the seed is shown)."""
     parts = ["spirit-lm", "train-toy", "--output_dir", "out/toy-spirit-lm"]
     preset = settings.get("preset") or "default"
     if preset != "default":
         parts += ["--preset", str(preset)]
-    try:
-        import dataclasses
-
-        from processing.train_toy import ToyTrainingArguments, apply_preset
-
-        defaults = dataclasses.asdict(apply_preset(ToyTrainingArguments(preset=preset)))
-    except Exception:  # an unknown preset or an older report: show only the seed
-        defaults = {}
+    defaults = defaults or {}
     for key, value in settings.items():
         if key in _NOT_REPRODUCED or (defaults and key not in defaults):
             continue
@@ -368,8 +340,9 @@ def _reproduce_command(settings: Mapping[str, Any]) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _reproduce_section(settings: Mapping[str, Any], threads, comparison: Optional[Mapping[str, Any]]) -> str:
-    cmd = _reproduce_command(settings)
+def _reproduce_section(settings: Mapping[str, Any], threads, comparison: Optional[Mapping[str, Any]],
+                       defaults: Optional[Mapping[str, Any]]) -> str:
+    cmd = _reproduce_command(settings, defaults)
     lines = [
         "One command, seeded and resumable (a rerun skips finished stages and resumes an interrupted one). It needs "
         "the `festival`, `festvox-us-slt-hts`, `festvox-kallpc16k` and `espeak-ng` system packages for the "
@@ -386,7 +359,7 @@ def _reproduce_section(settings: Mapping[str, Any], threads, comparison: Optiona
                   f"--compare_lm_steps {comparison.get('lm_steps')}"]
     card_args = "'out/toy-spirit-lm'" + (", comparison='out/toy-compare'" if comparison is not None else "")
     lines += ["# this card",
-              f'python -c "from hub_cards.toy import write_toy_card; write_toy_card({card_args})"',
+              f'python -c "from recipes.toy.ship import write_toy_card; write_toy_card({card_args})"',
               "```", ""]
     lines.append(
         f"The timings above are of the run that made this folder ({threads if threads else 'all'} torch threads); "
@@ -434,12 +407,14 @@ def _usage_note(folder: Path) -> str:
     return note
 
 
-def toy_card_inputs(
+def load_toy_reports(
     folder: Union[str, Path], comparison: Union[None, str, Path, Mapping[str, Any]] = None
-) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """``(card_data, card_vars)`` for :func:`hub_cards.render_model_card` (or ``push_spirit_lm``'s ``card_data`` /
-    ``card_vars``) from a folder trained by ``spirit-lm train-toy``; the folder facts (:func:`describe_folder`),
-    ``repo_id`` and ``revision`` are not included.
+) -> Dict[str, Any]:
+    """The plain data a toy card is made of, read from a folder trained by ``spirit-lm train-toy``:
+    ``{"report": toy_training.json, "evaluation": evaluation.json, "comparison": the comparison or None}``.
+
+    ``comparison``: a ``compare_interleaving.json`` path, the folder holding it, or its dict; ``None``: the
+    ``compare_interleaving.json`` inside ``folder`` if there is one.
 
     Raises:
         CardError: ``toy_training.json`` or ``evaluation.json`` is missing or invalid, the training did not finish
@@ -463,7 +438,36 @@ def toy_card_inputs(
     if comparison is None and (folder / COMPARISON_FILE).is_file():
         comparison = folder / COMPARISON_FILE  # the folder carries its comparison (the embedded default does)
     compared = _load_comparison(comparison) if comparison is not None else None
+    return {"report": report, "evaluation": evaluation, "comparison": compared}
 
+
+def toy_card_inputs_from_reports(
+    folder: Union[str, Path],
+    reports: Mapping[str, Any],
+    evaluation_table: str,
+    comparison_table: Optional[str] = None,
+    comparison_differences: Sequence[str] = (),
+    setting_defaults: Optional[Mapping[str, Any]] = None,
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """``(card_data, card_vars)`` for :func:`hub_cards.render_model_card` (or ``push_spirit_lm``'s ``card_data`` /
+    ``card_vars``); the folder facts (:func:`describe_folder`), ``repo_id`` and ``revision`` are not included.
+
+    Args:
+        folder: the trained folder (only its ``examples/`` is looked at, for the usage note).
+        reports: :func:`load_toy_reports`'s dict (``report``, ``evaluation``, ``comparison``).
+        evaluation_table: the evaluation's markdown table (the toy evaluation's ``format_toy_table``).
+        comparison_table: the comparison's markdown table (needed when ``reports["comparison"]`` is set).
+        comparison_differences: where the comparison's base was trained with other settings than this model
+            (:func:`stage_setting_differences`); flagged in its section.
+        setting_defaults: the preset's settings, so that "How to reproduce" lists only the ones that differ
+            (``None``: only the seed is shown).
+    """
+    folder = Path(folder)
+    report, evaluation, compared = reports["report"], reports["evaluation"], reports.get("comparison")
+    if compared is not None and comparison_table is None:
+        raise CardError("The card has a comparison but no `comparison_table`; give the comparison's markdown table "
+                        "(recipes.toy.experiment.format_comparison).")
+    stages = report.get("stages") or {}
     settings = report.get("settings") or {}
     threads = settings.get("threads")
     minutes = _minutes(_training_seconds(report))
@@ -517,11 +521,11 @@ def toy_card_inputs(
         f"{_minutes((stages.get('evaluate') or {}).get('seconds'))} minutes of evaluation. Per stage (seconds "
         "measured by the run; losses are the first and last logged values):\n\n" + training_table(report)
     )
-    sections = [("Evaluation", _evaluation_section(evaluation))]
+    sections = [("Evaluation", _evaluation_section(evaluation, evaluation_table))]
     if compared is not None:
         sections.append(("With and without interleaved data",
-                         _comparison_section(compared, comparison_base_differences(compared, report))))
-    sections += [("How to reproduce", _reproduce_section(settings, threads, compared)),
+                         _comparison_section(compared, comparison_table, comparison_differences)))
+    sections += [("How to reproduce", _reproduce_section(settings, threads, compared, setting_defaults)),
                  ("Limitations", _limitations_section(settings, evaluation.get("n_items")))]
 
     card_data: Dict[str, Any] = {
@@ -545,45 +549,5 @@ def toy_card_inputs(
     return card_data, card_vars
 
 
-def render_toy_card(
-    folder: Union[str, Path],
-    repo_id: str = DEFAULT_REPO_ID,
-    comparison: Union[None, str, Path, Mapping[str, Any]] = None,
-    revision: str = "main",
-) -> ModelCard:
-    """The model card of a folder trained by ``spirit-lm train-toy``.
-
-    Args:
-        folder: the run's ``output_dir`` (``config.json``, ``toy_training.json``, ``evaluation.json``...).
-        repo_id: the ``org/name`` the card's usage snippet loads.
-        comparison: the with/without-interleaving comparison: a ``compare_interleaving.json`` path, the folder
-            holding it, or its dict; ``None``: the ``compare_interleaving.json`` inside ``folder`` if there is one,
-            else the section is left out.
-        revision: the revision the usage snippet pins.
-
-    Returns:
-        `huggingface_hub.ModelCard` (``str(card)`` is the README.md text, ``card.data`` the front-matter).
-
-    Raises:
-        CardError: a file is missing or invalid (the message names it and the command that makes it).
-    """
-    card_data, card_vars = toy_card_inputs(folder, comparison)
-    return render_model_card(card_data, repo_id=repo_id, revision=revision,
-                             **{**describe_folder(folder), **card_vars})
-
-
-def write_toy_card(
-    folder: Union[str, Path],
-    repo_id: str = DEFAULT_REPO_ID,
-    comparison: Union[None, str, Path, Mapping[str, Any]] = None,
-    revision: str = "main",
-) -> Path:
-    """Render :func:`render_toy_card` and write it to ``folder/README.md``; returns that path."""
-    card = render_toy_card(folder, repo_id=repo_id, comparison=comparison, revision=revision)
-    path = Path(folder) / "README.md"
-    path.write_text(str(card), encoding="utf-8")
-    return path
-
-
-__all__ = ["DEFAULT_REPO_ID", "TITLE", "render_toy_card", "toy_card_inputs", "toy_eval_results",
-           "comparison_base_differences", "training_table", "write_toy_card"]
+__all__ = ["DEFAULT_REPO_ID", "TITLE", "COMPARISON_FILE", "EVALUATION_FILE", "REPORT_FILE", "load_toy_reports",
+           "stage_setting_differences", "toy_card_inputs_from_reports", "toy_eval_results", "training_table"]

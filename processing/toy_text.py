@@ -4,7 +4,7 @@
 ``toy_sentences(n, seed)`` returns ``n`` distinct sentences drawn from templates with a seeded ``random.Random``:
 descriptions of a small world (things, colours, places, rooms), commands to a home assistant, counting and small
 sums, questions, times of day and short stories (the subjects, verbs, objects and places of
-:func:`modeling_spirit.tiny.tiny_corpus`, extended). The list is **prefix-stable**: the first ``k`` sentences of
+:func:`recipes.tiny.models.tiny_corpus`, extended). The list is **prefix-stable**: the first ``k`` sentences of
 ``toy_sentences(n, seed)`` are ``toy_sentences(k, seed)`` for every ``k <= n``.
 
 Every sentence is written the way it is spoken, so a TTS engine reads exactly its words: numbers are spelled out

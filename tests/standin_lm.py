@@ -17,7 +17,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-from modeling_spirit.tiny import tiny_corpus
+from recipes.tiny.models import tiny_corpus
 from modeling_spirit.tokenization_spirit_lm import add_layout_pieces, train_text_sentencepiece
 
 TINY_LLAMA = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,

@@ -83,7 +83,7 @@ def test_folder_to_interleaved_text(corpus, tmp_path, capsys):
     """One command per step: align -> encode -> interleave, on the tiny random speech tokenizer."""
     from datasets import load_from_disk
 
-    from modeling_spirit.tiny import build_tiny_speech_tokenizer
+    from recipes.tiny.models import build_tiny_speech_tokenizer
     from processing import align, encode_units, interleave
 
     d, _ = corpus

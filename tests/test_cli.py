@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from modeling_spirit.cli import COMMANDS, main
+from recipes.cli import COMMANDS, main
 
 HU = r"(\[Hu\d+\])+"
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     return build_tiny_spirit_lm(str(tmp_path_factory.mktemp("cli") / "tiny-base"), "base")
 
@@ -195,4 +195,4 @@ def test_clean_errors(tiny, wav, tmp_path, capsys):
 
 def test_console_script_is_registered():
     setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
-    assert '"console_scripts": ["spirit-lm=modeling_spirit.cli:main"]' in setup
+    assert '"console_scripts": ["spirit-lm=recipes.cli:main"]' in setup

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 from recipes.eval.likelihood import pair_accuracy, sequence_logprobs, split_ids
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 from recipes.eval import evaluate
 from recipes.eval.data import ManifestError, read_manifest
 from recipes.eval.official import available_modes, convert, detect_layout, main as convert_main, prepare

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 from recipes.eval import evaluate, format_table, results_to_eval_results
 from recipes.eval.data import ManifestError, load_waveform, read_manifest
 from recipes.eval.likelihood import pair_accuracy
@@ -222,7 +222,7 @@ def test_tts_with_a_pluggable_judge(pipe, sets):
 # ----------------------------------------------------------------------------------------- CLI, metrics, cards
 def test_cli_writes_json_and_cards_take_it(sets, tmp_path, pipe):
     from hub_cards import render_model_card
-    from modeling_spirit.cli import main
+    from recipes.cli import main
 
     model = pipe.model.name_or_path
     out = tmp_path / "r.json"

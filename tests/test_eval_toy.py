@@ -101,7 +101,7 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pipe(tmp_path_factory):
     from recipes.eval.common import load_spirit
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     path = build_tiny_spirit_lm(str(tmp_path_factory.mktemp("tiny") / "tiny-spirit-lm-base"))
     return load_spirit(path, device="cpu")[0]

@@ -7,7 +7,7 @@ from transformers import pipeline
 
 import modeling_spirit  # noqa: F401
 from modeling_spirit.few_shot import few_shot_prompt
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 
 ENC = {"a": "[Hu1][Hu2]", "b": "[Hu3]", "q": "[Hu9][Hu8]"}
 

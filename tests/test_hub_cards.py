@@ -23,7 +23,7 @@ REPO = "spirit-test/spirit-lm-tiny"
 def _config_folder(tmp_path, variant="expressive"):
     """A folder with only a config.json (describe_folder reads nothing else) and a few empty files."""
     from modeling_spirit import SpiritLMConfig
-    from modeling_spirit.tiny import tiny_config_kwargs
+    from recipes.tiny.models import tiny_config_kwargs
 
     SpiritLMConfig(**tiny_config_kwargs(variant)).save_pretrained(tmp_path)
     for name in ("model.safetensors", "tokenizer.model", "vocoder/model.safetensors", "modeling_spirit_lm.py"):

@@ -9,11 +9,12 @@ import pytest
 from huggingface_hub import ModelCard
 
 from hub_cards import LICENSE_LINK, CardError, render_model_card
-from hub_cards.toy import TITLE, render_toy_card, toy_card_inputs, toy_eval_results, write_toy_card
+from hub_cards.toy import TITLE, toy_eval_results
+from recipes.toy.ship import render_toy_card, toy_card_inputs, write_toy_card
 
 REPO = "spirit-test/spirit-lm-toy"
 
-# The shapes of processing/train_toy.py's report (toy_training.json) and recipes/eval/toy.py's result.
+# The shapes of recipes/toy/stages.py's report (toy_training.json) and recipes/eval/toy.py's result.
 CONFIG = {"model_type": "spirit_lm", "variant": "base", "text_vocab_size": 700, "num_hubert_units": 100,
           "num_pitch_units": 0, "num_style_units": 0, "text_marker_id": 700, "speech_marker_id": 701,
           "hubert_offset": 702, "pitch_offset": 802, "style_offset": 802, "vocab_size": 832, "hidden_size": 256,
@@ -231,9 +232,10 @@ def test_toy_card_with_comparison(tmp_path):
 
 
 def test_comparison_from_another_base_is_flagged(tmp_path):
-    from processing.train_toy import ToyTrainingArguments, UPSTREAM_STAGES, stage_settings
-
-    from hub_cards.toy import comparison_base_differences
+    from recipes.toy.arguments import ToyTrainingArguments
+    from recipes.toy.experiment import UPSTREAM_STAGES
+    from recipes.toy.ship import comparison_base_differences
+    from recipes.toy.stages import stage_settings
 
     folder = _toy_folder(tmp_path)
     ours = json.loads(json.dumps(stage_settings(ToyTrainingArguments(**REPORT["settings"]))))

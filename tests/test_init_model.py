@@ -11,7 +11,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
-from modeling_spirit.tiny import build_tiny_speech_tokenizer, build_tiny_vocoder, tiny_corpus
+from recipes.tiny.models import build_tiny_speech_tokenizer, build_tiny_vocoder, tiny_corpus
 from modeling_spirit.tokenization_spirit_lm import SpiritLMTokenizer, add_layout_pieces, train_text_sentencepiece
 from processing import init_model as im
 

@@ -176,7 +176,7 @@ def test_mixture_is_seeded_and_weighted():
 @pytest.fixture(scope="module")
 def expressive_tokenizer(tmp_path_factory):
     from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-    from modeling_spirit.tiny import build_tiny_tokenizer, tiny_config_kwargs
+    from recipes.tiny.models import build_tiny_tokenizer, tiny_config_kwargs
 
     config = SpiritLMConfig(**tiny_config_kwargs("expressive"))
     tok = build_tiny_tokenizer(config, str(tmp_path_factory.mktemp("tok")))

@@ -21,7 +21,7 @@ from modeling_spirit.modeling_spirit_lm import (
     keep_later_speech_segment,
     strip_text_segments,
 )
-from modeling_spirit.tiny import build_tiny_spirit_lm, tiny_config_kwargs
+from recipes.tiny.models import build_tiny_spirit_lm, tiny_config_kwargs
 
 
 @pytest.fixture(scope="module")

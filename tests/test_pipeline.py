@@ -7,7 +7,7 @@ from transformers import pipeline
 
 import modeling_spirit  # noqa: F401  (registers the task)
 from modeling_spirit.processing_spirit_lm import build_prompt, is_batch, normalize_input
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ pytest.importorskip("torchcodec")
 
 from datasets import Audio, Dataset  # noqa: E402
 
-from modeling_spirit.tiny import build_tiny_speech_tokenizer  # noqa: E402
+from recipes.tiny.models import build_tiny_speech_tokenizer  # noqa: E402
 from modeling_spirit.units import units_to_string  # noqa: E402
 from processing import encode_units as eu  # noqa: E402
 

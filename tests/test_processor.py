@@ -9,7 +9,7 @@ from transformers import AutoProcessor
 import modeling_spirit  # noqa: F401
 from modeling_spirit import SpiritLMForCausalLM, SpiritLMProcessor, SpiritLMSpeechTokenizer
 from modeling_spirit.feature_extraction_spirit_lm import SpiritLMFeatureExtractor
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 
 
 @pytest.fixture(scope="module")

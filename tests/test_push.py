@@ -18,7 +18,7 @@ FAKE_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 @pytest.fixture(scope="module")
 def tiny_folder(tmp_path_factory):
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     return Path(build_tiny_spirit_lm(str(tmp_path_factory.mktemp("push") / "tiny-base"), "base"))
 

@@ -11,7 +11,7 @@ from transformers import LogitsProcessor, pipeline
 import modeling_spirit  # noqa: F401  (registers the task)
 from modeling_spirit.modeling_spirit_lm import decode_text_ids, ids_to_unit_string, split_generated_ids
 from modeling_spirit.streaming_spirit_lm import SpiritLMIncrementalTextDecoder, SpiritLMStreamIterator
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 
 GREEDY = dict(do_sample=False)
 

@@ -7,7 +7,7 @@ import pytest
 import sentencepiece as spm
 
 from modeling_spirit import SpiritLMConfig, SpiritLMTokenizer, SpiritLMTokenizerFast
-from modeling_spirit.tiny import build_tiny_tokenizer, tiny_config_kwargs
+from recipes.tiny.models import build_tiny_tokenizer, tiny_config_kwargs
 from modeling_spirit.units import units_to_string
 
 PROMPTS = [

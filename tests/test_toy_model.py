@@ -1,5 +1,5 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The embedded default (modeling_spirit/toy_model, trained by `spirit-lm train-toy`): it ships, stays small, loads
+"""The embedded default (recipes/toy_model, trained by `spirit-lm train-toy`): it ships, stays small, loads
 as float32, continues text in its domain, transcribes held-out speech and speaks intelligibly (judged by an offline
 ASR model), as measured in evaluation.json."""
 
@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from modeling_spirit.demo import TOY_MODEL, _examples
+from recipes.demo import _examples
+from recipes.toy import TOY_MODEL
 
 
 def _wer(hyp: str, ref: str) -> float:
@@ -29,7 +30,7 @@ def pipe():
 
 
 def test_shipped_files():
-    assert (TOY_MODEL / "config.json").is_file(), "modeling_spirit/toy_model is missing: run `make toy-model`"
+    assert (TOY_MODEL / "config.json").is_file(), "recipes/toy_model is missing: run `make toy-model`"
     files = [p for p in TOY_MODEL.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < 25e6
     assert not [p for p in files if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]

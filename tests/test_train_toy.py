@@ -1,5 +1,5 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The one-command toy training (processing/train_toy.py), run end to end with the shortened ``ci`` preset: every
+"""The one-command toy training (recipes/toy/), run end to end with the shortened ``ci`` preset: every
 component's loss falls, the folder it writes is a working Spirit LM, reruns resume instead of redoing."""
 
 import json
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from processing.toy_tts import espeak_available, festival_available
-from processing.train_toy import (
-    COMPARISON_FILE, DEFAULT_MIXTURE, STAGES, UPSTREAM_STAGES, CompareArguments, ToyTrainingArguments, apply_preset, main,
-    mixture_weights, train_toy,
-)
+from recipes.toy.arguments import DEFAULT_MIXTURE, STAGES, ToyTrainingArguments, apply_preset, mixture_weights
+from recipes.toy.experiment import COMPARISON_FILE, UPSTREAM_STAGES, CompareArguments
+from recipes.toy.stages import train_toy
+from recipes.toy.train import main
 
 pytestmark = pytest.mark.skipif(not (espeak_available() and festival_available()),
                                 reason="espeak-ng and festival are installed by `make setup`")
@@ -124,7 +124,7 @@ def test_settings_are_checked():
 
 
 def test_bf16_choice_is_resolved_and_recorded():
-    from processing.train_toy import stage_settings, use_bf16
+    from recipes.toy.stages import stage_settings, use_bf16
     from processing.train_vocoder import cpu_has_bf16
 
     assert use_bf16(ToyTrainingArguments()) == cpu_has_bf16()  # unset: what the CPU computes natively
@@ -136,7 +136,7 @@ def test_bf16_choice_is_resolved_and_recorded():
 
 
 def test_interleaving_comparison_reuses_the_base_run(toy_run, tmp_path):
-    from processing.train_toy import compare_interleaving, format_comparison
+    from recipes.toy.experiment import compare_interleaving, format_comparison
 
     out, report = toy_run
     result = compare_interleaving(_ci_args(out), str(tmp_path / "cmp"), seeds=(0, 1), lm_steps=6,

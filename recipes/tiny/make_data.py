@@ -6,7 +6,7 @@
 python recipes/tiny/make_data.py            # -> out/tiny-spirit-lm-base/ and out/tiny-data/
 ```
 
-Speech is simulated: every word of :func:`modeling_spirit.tiny.tiny_corpus` has a fixed sequence of 3-6 HuBERT units
+Speech is simulated: every word of :func:`recipes.tiny.models.tiny_corpus` has a fixed sequence of 3-6 HuBERT units
 (a stand-in for what a speech tokenizer hears), each unit held for 2 frames at 25 Hz, 2 frames of silence (unit 0)
 between words. The rows look exactly like the output of ``spirit-lm encode-dataset`` on aligned audio (``hubert``,
 ``audio_duration``, ``words`` with times, ``text``, ``speech_tokenizer`` = the tiny model's fingerprint), so the
@@ -73,7 +73,7 @@ def tiny_fingerprint(model_dir) -> str:
 
 
 def sentences(n: int, seed: int, per_row: int = 3) -> List[str]:
-    from modeling_spirit.tiny import tiny_corpus
+    from recipes.tiny.models import tiny_corpus
 
     corpus = tiny_corpus(n * per_row, seed=seed)
     return [" ".join(corpus[i:i + per_row]) for i in range(0, len(corpus), per_row)]
@@ -84,7 +84,7 @@ def make_tiny_data(output_dir, model_dir="out/tiny-spirit-lm-base", n_train: int
     """Build the tiny model (if missing) and the datasets above; returns ``{name: path}``."""
     from datasets import Dataset, DatasetDict
 
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
     from processing.interleave import build_training_texts, mix_sources
 
     out = Path(output_dir)

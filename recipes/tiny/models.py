@@ -1,22 +1,41 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The embedded default: a tiny Spirit LM that the package builds itself, deterministically, in seconds.
+"""Tiny Spirit LMs with **random** (seeded) weights, built in seconds: fixtures for the tests, the benchmarks and the
+machinery, NOT the embedded default (that is the trained toy model in ``recipes/toy_model/``, see
+:mod:`recipes.toy`).
 
-Its weights are **random** (seeded): it exercises every piece of machinery (tokenizer with the exact layout rules,
-model, constrained generation, splitting, pipeline) but what it says means nothing. Its text tokenizer is a small
-SentencePiece BPE model trained on a built-in corpus, with the speech tokens appended as in the real 7B layout
+A tiny model exercises every piece of machinery (tokenizer with the exact layout rules, model, constrained generation,
+splitting, pipeline) but what it says means nothing. Its text tokenizer is a small SentencePiece BPE model trained on
+:func:`tiny_corpus` (a handful of template sentences), with the speech tokens appended as in the real 7B layout
 (``[Text]`` = text_vocab_size, ``[Speech]`` = text_vocab_size + 1, ``[Hu0]`` ... after them).
 
 ```python
-from modeling_spirit.tiny import build_tiny_spirit_lm
+from recipes.tiny.models import build_tiny_spirit_lm
 path = build_tiny_spirit_lm("out/tiny-spirit-lm-base")      # cached: a second call reuses the folder
 ```
 """
 
 import json
+import math
 import os
 import random
 import tempfile
 from typing import List
+
+import torch
+
+from modeling_spirit.configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+from modeling_spirit.configuration_spirit_speech_tokenizer import (
+    SpiritLMSpeechTokenizerConfig,
+    default_hubert_config,
+    default_style_config,
+)
+from modeling_spirit.constants import SAMPLES_PER_HUBERT_FRAME, SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from modeling_spirit.hub_folder import make_hub_ready
+from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from modeling_spirit.tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
 
 TINY_TEXT_VOCAB_SIZE = 512
 _BUILD_VERSION = 4
@@ -32,7 +51,9 @@ _COMMANDS = ["turn on the light", "open the window", "play some music", "stop th
 
 
 def tiny_corpus(n: int = 600, seed: int = 0) -> List[str]:
-    """A small, deterministic English corpus (simple descriptions, commands and numbers)."""
+    """The tiny random models' tokenizer corpus: ``n`` sentences from a handful of fixed templates (descriptions,
+    commands, numbers), deterministic. Not the toy model's world (:mod:`processing.toy_text`) nor the evaluation
+    suite's tiny task sets (:mod:`recipes.eval.tiny_data`)."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -81,7 +102,7 @@ def tiny_vocoder_config_kwargs(variant: str = "base") -> dict:
         multispkr=True,
         num_speakers=len(TINY_SPEAKERS),
         speakers=list(TINY_SPEAKERS),
-        code_hop_size=640,
+        code_hop_size=SAMPLES_PER_HUBERT_FRAME,
         initializer_range=0.15,  # random weights that give audible noise (peak ~0.3), not silence or clipping
         dur_predictor_params={"encoder_embed_dim": emb, "var_pred_hidden_dim": emb, "var_pred_kernel_size": 3,
                               "var_pred_dropout": 0.5},
@@ -96,13 +117,6 @@ def tiny_vocoder_config_kwargs(variant: str = "base") -> dict:
 
 def build_tiny_vocoder(output_dir: str, variant: str = "base", seed: int = 0):
     """A randomly initialised tiny vocoder (durations kept near 3 frames per unit) saved at ``output_dir``."""
-    import math
-
-    import torch
-
-    from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
-    from .modeling_spirit_hifigan import SpiritLMHifiGan
-
     torch.manual_seed(seed)
     vocoder = SpiritLMHifiGan(SpiritLMHifiGanConfig(**tiny_vocoder_config_kwargs(variant))).eval()
     with torch.no_grad():
@@ -115,15 +129,6 @@ def build_tiny_vocoder(output_dir: str, variant: str = "base", seed: int = 0):
 
 def build_tiny_speech_tokenizer(output_dir: str, variant: str = "base", seed: int = 0):
     """A randomly initialised small speech tokenizer with the real 25 Hz HuBERT conv stack and quantizer layout."""
-    import torch
-
-    from .configuration_spirit_speech_tokenizer import (
-        SpiritLMSpeechTokenizerConfig,
-        default_hubert_config,
-        default_style_config,
-    )
-    from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
     hubert = default_hubert_config()
     hubert.update(hidden_size=64, num_hidden_layers=11, num_attention_heads=4, intermediate_size=128,
                   conv_dim=[32] * 8, num_conv_pos_embedding_groups=16)
@@ -141,8 +146,6 @@ def build_tiny_speech_tokenizer(output_dir: str, variant: str = "base", seed: in
 
 def build_tiny_tokenizer(config, output_dir: str, seed: int = 0):
     """Train the tiny SentencePiece text model and write a Spirit LM tokenizer for ``config`` into ``output_dir``."""
-    from .tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
-
     with tempfile.TemporaryDirectory() as tmp:
         text_model = train_text_sentencepiece(
             tiny_corpus(seed=seed), config.text_vocab_size, os.path.join(tmp, "text")
@@ -157,12 +160,6 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     with ``pipeline("spirit-lm", model=output_dir)`` (after ``import modeling_spirit``) or with
     ``trust_remote_code=True``.
     """
-    import torch
-
-    from .configuration_spirit_lm import SpiritLMConfig
-    from .hub_folder import make_hub_ready
-    from .modeling_spirit_lm import SpiritLMForCausalLM
-
     stamp_path = os.path.join(output_dir, "tiny_build.json")
     stamp = {"version": _BUILD_VERSION, "variant": variant, "seed": seed}
     if not force and os.path.isfile(stamp_path):
@@ -176,8 +173,8 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     model = SpiritLMForCausalLM(config).eval()
     model.generation_config.max_new_tokens = 32
     model.save_pretrained(output_dir)
-    build_tiny_vocoder(os.path.join(output_dir, "vocoder"), variant, seed=seed)
-    build_tiny_speech_tokenizer(os.path.join(output_dir, "speech_tokenizer"), variant, seed=seed)
+    build_tiny_vocoder(os.path.join(output_dir, VOCODER_SUBFOLDER), variant, seed=seed)
+    build_tiny_speech_tokenizer(os.path.join(output_dir, SPEECH_TOKENIZER_SUBFOLDER), variant, seed=seed)
     make_hub_ready(output_dir)
     with open(stamp_path, "w") as f:
         json.dump(stamp, f)

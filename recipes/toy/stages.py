@@ -8,9 +8,14 @@ spirit-lm train-toy --output-dir out/toy-ci --preset ci         # the same stage
 ```
 
 ```python
-from processing.train_toy import ToyTrainingArguments, train_toy
+from recipes.toy.arguments import ToyTrainingArguments
+from recipes.toy.stages import train_toy
 report = train_toy(ToyTrainingArguments(output_dir="out/toy-spirit-lm"))
 ```
+
+This module is the orchestration (the stages, in order). The settings are :mod:`recipes.toy.arguments`, the
+with/without-interleaving experiment :mod:`recipes.toy.experiment`, installing the result as the embedded default
+and its card :mod:`recipes.toy.ship`, and the command that chains them :mod:`recipes.toy.train`.
 
 Every stage writes its result under ``work_dir`` (default ``<output_dir>-work``) and a ``stage.json`` with its
 settings when it is finished; a rerun skips finished stages whose settings are unchanged and resumes an interrupted
@@ -41,149 +46,45 @@ the loss curve (first/last), and the evaluation.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
 import os
 import random
 import shutil
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, Dict, List, Optional, Sequence
+
+import sentencepiece as spm
+import soundfile as sf
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+from modeling_spirit.constants import SAMPLING_RATE, SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from modeling_spirit.hub_folder import make_hub_ready
+from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from modeling_spirit.tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
+from processing.encode_units import encode_dataset
+from processing.interleave import build_training_texts
+from processing.phonemes import phone_ids, phone_inventory, phonemize
+from processing.toy_corpus import build_toy_corpus, corpus_info
+from processing.train_speech_tokenizer import (
+    SpeechTokenizerTrainingArguments, build_speech_tokenizer, frame_word_labels, load_corpus, num_frames,
+    train_speech_tokenizer,
+)
+from processing.train_vocoder import cpu_has_bf16, train_vocoder
+from recipes.eval.toy import evaluate_toy
+
+from .arguments import LM_KINDS, STAGES, ToyTrainingArguments, apply_preset, mixture_weights
 
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-STAGES = ("corpus", "speech_tokenizer", "encode", "vocoder", "lm_init", "lm_data", "lm", "evaluate")
 REPORT_FILE = "toy_training.json"
-TOY_VOICES = ("festival:cmu_us_slt_arctic_hts", "festival:kal_diphone", "espeak-ng:en-us+m3")
-LM_KINDS = ("speech", "text", "interleaved", "asr", "tts")
-# The default mixture: the paper's three sources (speech-only, text-only, word-interleaved) plus ASR/TTS pairs
-# (a 7B model learns cross-modal transfer from scale; a 4M-parameter model trained for minutes needs the pairs to be
-# usable for few-shot ASR/TTS at all). `interleave=False` sets the interleaved weight to 0 (the comparison).
-DEFAULT_MIXTURE = {"speech": 0.2, "text": 0.1, "interleaved": 0.3, "asr": 0.2, "tts": 0.2}
-
-
-@dataclass
-class ToyTrainingArguments:
-    """Settings of :func:`train_toy` (also the command line). ``preset="ci"`` shrinks every stage (see PRESETS)."""
-
-    output_dir: str = field(default="out/toy-spirit-lm", metadata={"help": "The trained Hub-ready Spirit LM folder."})
-    work_dir: Optional[str] = field(default=None, metadata={"help": "Stage outputs (default: <output_dir>-work)."})
-    preset: str = field(default="default", metadata={"help": "'default' (46 min measured, 2 cores) or 'ci' (minutes)."})
-    seed: int = 0
-    threads: Optional[int] = field(default=2, metadata={"help": "torch threads (the budget is measured with 2)."})
-    bf16: Optional[bool] = field(
-        default=None,
-        metadata={"help": "Train the speech tokenizer, the vocoder and the LM under bfloat16 autocast (weights, "
-                          "optimizer and losses stay float32): 1.2-1.4x faster per step on CPUs with AVX512-BF16/AMX. "
-                          "Default: on where the CPU has it (processing.train_vocoder.cpu_has_bf16); the stage markers "
-                          "record the choice."},
-    )
-    progress: bool = True
-    stop_after: Optional[str] = field(default=None, metadata={"help": f"Stop after this stage ({', '.join(STAGES)})."})
-    # 1. corpus
-    corpus_dir: Optional[str] = field(default=None, metadata={"help": "Default: <work_dir>/corpus."})
-    num_sentences: int = 3000
-    voices: List[str] = field(default_factory=lambda: list(TOY_VOICES))
-    # 2. speech tokenizer
-    st_utterances: int = 1500
-    st_steps: int = field(default=3000, metadata={"help": "Masked-prediction steps of the HuBERT."})
-    st_learning_rate: float = 2e-3
-    st_mask_prob: float = 0.3
-    st_hidden_size: int = 128
-    st_layers: int = 4
-    st_conv_dim: int = 64
-    st_clusters: int = field(default=200, metadata={"help": "k-means classes of the masked-prediction targets (and "
-                                                            "the number of units unless the units are phonemes)."})
-    st_features: str = field(default="logmel", metadata={"help": "Targets: k-means of 'logmel' or 'mfcc' frames."})
-    st_n_mels: int = 80
-    st_win_length: int = 1024
-    st_quantizer_targets: str = field(
-        default="phones",
-        metadata={"help": "'phones': the quantizer (and the HuBERT) trained with CTC on espeak-ng phonemes of the "
-                          "transcripts, so the units are phonemes; 'head' / 'kmeans': unsupervised units (the "
-                          "masked-prediction head's classes / k-means of the features), st_clusters of them."},
-    )
-    st_pred_nomask_weight: float = 1.0
-    st_ctc_epochs: int = 16
-    st_ctc_encoder_lr: float = field(default=5e-4, metadata={"help": "HuBERT learning rate during CTC (0: frozen)."})
-    phoneme_voice: str = field(default="en-us", metadata={"help": "espeak-ng voice whose rules give the phonemes."})
-    # 4. vocoder
-    vocoder_steps: int = 2400
-    vocoder_channels: int = 256
-    vocoder_batch_size: int = 8
-    vocoder_lr: float = 1e-3
-    vocoder_final_lr: float = field(default=0.1, metadata={"help": "Learning rate at the last vocoder step, as a "
-                                                                   "fraction of vocoder_lr (exponential decay)."})
-    # 5. language model
-    text_vocab_size: int = 700
-    lm_hidden_size: int = 256
-    lm_layers: int = 4
-    lm_heads: int = 4
-    lm_intermediate_size: int = 768
-    lm_context: int = 1024
-    # 6. data
-    interleave: bool = field(default=True, metadata={"help": "False: no word-interleaved data (the comparison)."})
-    mixture: Optional[Dict[str, float]] = field(default=None, metadata={"help": "Weights per kind (JSON)."})
-    text_span_words: List[int] = field(default_factory=lambda: [2, 6])
-    speech_span_words: List[int] = field(default_factory=lambda: [1, 4])
-    pairs_per_sequence: int = 4
-    # 7. LM training
-    lm_seed: Optional[int] = field(default=None, metadata={"help": "Seed of the LM's init and training (default: seed)."})
-    lm_steps: int = 1100
-    lm_batch_size: int = 8
-    lm_max_length: int = 512
-    lm_learning_rate: float = 2e-3
-    lm_warmup_steps: int = 100
-    lm_save_steps: int = 250
-    # 8. evaluation
-    evaluate: bool = True
-    eval_limit: Optional[int] = 90
-    eval_tasks: Optional[List[str]] = None
-
-    def __post_init__(self):
-        if isinstance(self.mixture, str):
-            self.mixture = json.loads(self.mixture)
-        if self.preset not in PRESETS:
-            raise ValueError(f"`preset` is {self.preset!r}; allowed: {sorted(PRESETS)}.")
-        from .train_speech_tokenizer import ACOUSTIC_FEATURES, QUANTIZER_TARGETS
-
-        if self.st_features not in ACOUSTIC_FEATURES:
-            raise ValueError(f"`st_features` is {self.st_features!r}; allowed: {ACOUSTIC_FEATURES}.")
-        if self.st_quantizer_targets not in QUANTIZER_TARGETS:
-            raise ValueError(f"`st_quantizer_targets` is {self.st_quantizer_targets!r}; allowed: {QUANTIZER_TARGETS}.")
-        if self.stop_after is not None and self.stop_after not in STAGES:
-            raise ValueError(f"`stop_after` is {self.stop_after!r}; allowed: {STAGES}.")
-        if self.eval_tasks is not None:
-            from recipes.eval.toy import parse_tasks  # raises on an unknown task, before hours of training
-
-            self.eval_tasks = parse_tasks(self.eval_tasks)
-        if self.mixture is not None:
-            unknown = set(self.mixture) - set(LM_KINDS)
-            if unknown:
-                raise ValueError(f"`mixture` names {sorted(unknown)}; allowed kinds: {LM_KINDS}.")
-
-
-# Field overrides per preset, applied to the fields the caller left at their defaults.
-PRESETS: Dict[str, Dict[str, Any]] = {
-    "default": {},
-    "ci": dict(num_sentences=60, voices=["espeak-ng:en-us+m3", "festival:kal_diphone"], st_utterances=100,
-               st_steps=30, st_hidden_size=64, st_layers=2, st_conv_dim=32, st_clusters=32, st_ctc_epochs=3,
-               vocoder_steps=30,
-               vocoder_channels=32, vocoder_batch_size=4, text_vocab_size=400, lm_hidden_size=64, lm_layers=2,
-               lm_intermediate_size=128, lm_steps=30, lm_batch_size=4, lm_max_length=256, lm_warmup_steps=3,
-               lm_save_steps=1000, eval_limit=4, eval_tasks=["resynthesis", "asr", "storycloze"]),
-}
-
-
-def apply_preset(args: ToyTrainingArguments) -> ToyTrainingArguments:
-    """``args`` with the preset's values for every field still at its default."""
-    defaults = ToyTrainingArguments(preset="default")
-    changes = {k: v for k, v in PRESETS[args.preset].items() if getattr(args, k) == getattr(defaults, k)}
-    return dataclasses.replace(args, **changes)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -238,15 +139,11 @@ def use_bf16(args: ToyTrainingArguments) -> bool:
     """``args.bf16``, or (unset) whether this CPU computes bfloat16 natively."""
     if args.bf16 is not None:
         return bool(args.bf16)
-    from .train_vocoder import cpu_has_bf16
-
     return cpu_has_bf16()
 
 
 def _set_threads(n: Optional[int]) -> None:
     if n:
-        import torch
-
         torch.set_num_threads(n)
         os.environ.setdefault("OMP_NUM_THREADS", str(n))
 
@@ -255,8 +152,6 @@ def _set_threads(n: Optional[int]) -> None:
 # Stages
 # ----------------------------------------------------------------------------------------------------------------
 def _corpus(args: ToyTrainingArguments, st: _Stages) -> Dict[str, Any]:
-    from .toy_corpus import build_toy_corpus, corpus_info
-
     path = args.corpus_dir or st.path("corpus", "data")
     build_toy_corpus(path, num_sentences=args.num_sentences, seed=args.seed, voices=list(args.voices),
                      progress=args.progress)
@@ -266,11 +161,6 @@ def _corpus(args: ToyTrainingArguments, st: _Stages) -> Dict[str, Any]:
 
 
 def _speech_tokenizer(args: ToyTrainingArguments, st: _Stages, corpus: str) -> Dict[str, Any]:
-    from .train_speech_tokenizer import (
-        SpeechTokenizerTrainingArguments, build_speech_tokenizer, frame_word_labels, load_corpus, num_frames,
-        train_speech_tokenizer,
-    )
-
     out = st.path("speech_tokenizer", "model")
     waves, words, texts = load_corpus(corpus, "train", args.st_utterances, args.seed, with_text=True)
     phones: Dict[str, Any] = {}
@@ -311,10 +201,7 @@ def _speech_tokenizer(args: ToyTrainingArguments, st: _Stages, corpus: str) -> D
 def _phoneme_targets(args: ToyTrainingArguments, corpus: str, texts: Sequence[str]) -> Dict[str, Any]:
     """The CTC quantizer's targets: espeak-ng phonemes of ``texts`` as ids into the inventory of the whole train
     split, and a held-out set (validation rows whose phonemes are all in that inventory) for the phone error rate."""
-    from datasets import load_from_disk
-
-    from .phonemes import phone_ids, phone_inventory, phonemize
-    from .train_speech_tokenizer import load_corpus
+    from datasets import load_from_disk  # optional extra (data)
 
     train_texts = sorted(set(load_from_disk(corpus)["train"]["text"]))
     phones_of = dict(zip(train_texts, phonemize(train_texts, voice=args.phoneme_voice)))  # one espeak-ng run
@@ -329,11 +216,7 @@ def _phoneme_targets(args: ToyTrainingArguments, corpus: str, texts: Sequence[st
 
 
 def _encode(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_path: str) -> Dict[str, Any]:
-    from datasets import DatasetDict, load_from_disk
-
-    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
-    from .encode_units import encode_dataset
+    from datasets import DatasetDict, load_from_disk  # optional extra (data)
 
     tokenizer = SpiritLMSpeechTokenizer.from_pretrained(tokenizer_path).eval()
     dd = load_from_disk(corpus)
@@ -355,9 +238,7 @@ def _num_hubert_units(tokenizer_path: str) -> int:
 
 
 def _vocoder(args: ToyTrainingArguments, st: _Stages, encoded: str, tokenizer_path: str) -> Dict[str, Any]:
-    from datasets import load_from_disk
-
-    from .train_vocoder import train_vocoder
+    from datasets import load_from_disk  # optional extra (data)
 
     out = st.path("vocoder", "model")
     ds = load_from_disk(encoded)["train"]
@@ -380,13 +261,7 @@ def _vocoder(args: ToyTrainingArguments, st: _Stages, encoded: str, tokenizer_pa
 
 
 def _lm_init(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_path: str, vocoder_path: str) -> Dict[str, Any]:
-    import torch
-    from datasets import load_from_disk
-
-    from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-    from modeling_spirit.hub_folder import make_hub_ready
-    from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
-    from modeling_spirit.tokenization_spirit_lm import train_text_sentencepiece, write_spirit_tokenizer
+    from datasets import load_from_disk  # optional extra (data)
 
     out = st.path("lm_init", "model")
     if os.path.isdir(out):
@@ -394,8 +269,6 @@ def _lm_init(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_pat
     os.makedirs(out)
     texts = sorted(set(load_from_disk(corpus)["train"]["text"]))
     sp_model = train_text_sentencepiece(texts, args.text_vocab_size, st.path("lm_init", "text"))
-    import sentencepiece as spm
-
     text_vocab = spm.SentencePieceProcessor(model_file=sp_model).get_piece_size()
     num_units = _num_hubert_units(tokenizer_path)
     config = SpiritLMConfig(
@@ -410,9 +283,9 @@ def _lm_init(args: ToyTrainingArguments, st: _Stages, corpus: str, tokenizer_pat
     model = SpiritLMForCausalLM(config)
     model.generation_config.max_new_tokens = 200
     model.save_pretrained(out)
-    shutil.copytree(tokenizer_path, os.path.join(out, "speech_tokenizer"),
+    shutil.copytree(tokenizer_path, os.path.join(out, SPEECH_TOKENIZER_SUBFOLDER),
                     ignore=shutil.ignore_patterns("work", "training_report.json"))
-    shutil.copytree(vocoder_path, os.path.join(out, "vocoder"),
+    shutil.copytree(vocoder_path, os.path.join(out, VOCODER_SUBFOLDER),
                     ignore=shutil.ignore_patterns("checkpoint", "train_vocoder.json"))
     make_hub_ready(out)
     n_params = sum(p.numel() for p in model.parameters())
@@ -431,9 +304,7 @@ def _group(strings: List[str], k: int, rng: random.Random) -> List[str]:
 
 
 def _lm_data(args: ToyTrainingArguments, st: _Stages, encoded: str, model_path: str) -> Dict[str, Any]:
-    from datasets import load_from_disk
-
-    from .interleave import build_training_texts
+    from datasets import load_from_disk  # optional extra (data)
 
     ds = load_from_disk(encoded)["train"].remove_columns(["audio"])
     out_dir = st.path("lm_data", "data")
@@ -463,21 +334,7 @@ def _lm_data(args: ToyTrainingArguments, st: _Stages, encoded: str, model_path: 
     return {"files": files, "sequences": counts}
 
 
-def mixture_weights(args: ToyTrainingArguments) -> Dict[str, float]:
-    """The LM data mixture: ``args.mixture`` or :data:`DEFAULT_MIXTURE`, without interleaving if ``interleave`` is
-    off (its weight is dropped; the others keep their ratios)."""
-    weights = dict(args.mixture or DEFAULT_MIXTURE)
-    if not args.interleave:
-        weights.pop("interleaved", None)
-    weights = {k: float(v) for k, v in weights.items() if v > 0}
-    if not weights:
-        raise ValueError(f"The LM mixture {args.mixture} has no positive weight.")
-    return weights
-
-
 def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[str, str]) -> Dict[str, Any]:
-    import yaml
-
     work = st.path("lm")
     weights = mixture_weights(args)
     config = {
@@ -522,6 +379,7 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
     trainer_dir = config["output_dir"]
     if os.path.isdir(trainer_dir) and any(n.startswith("checkpoint-") for n in os.listdir(trainer_dir)):
         argv += ["--resume_from_checkpoint", "true"]
+    # heavy optional dependency: recipes.scripts.pretrain imports trl (the `train` extra) at import time
     from recipes.scripts.pretrain import main as pretrain_main
 
     result = pretrain_main(argv)
@@ -532,8 +390,6 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
 
 
 def _evaluate(args: ToyTrainingArguments, corpus: str) -> Dict[str, Any]:
-    from recipes.eval.toy import evaluate_toy
-
     kwargs = {}
     if args.eval_tasks:
         kwargs["tasks"] = tuple(args.eval_tasks)
@@ -575,8 +431,6 @@ def stage_settings(args: ToyTrainingArguments) -> Dict[str, Dict[str, Any]]:
 
 def train_toy(args: ToyTrainingArguments) -> Dict[str, Any]:
     """Run (or resume) every stage; returns the report (also ``output_dir/toy_training.json``)."""
-    from tqdm.auto import tqdm
-
     args = apply_preset(args)
     if args.work_dir is None:
         args = dataclasses.replace(args, work_dir=args.output_dir.rstrip("/") + "-work")
@@ -654,15 +508,14 @@ def write_examples(corpus: str, output_dir: str, voice: str, num_shots: int = 4,
     """``output_dir/examples/``: ``num_shots`` train recordings and ``num_queries`` test recordings of ``voice``
     (FLAC) with their text, listed in ``examples.json`` (``{"shots": [{"audio", "text"}], "queries": [...]}``): the
     speech the demo hears and the few-shot examples it gives."""
-    import soundfile as sf
-    from datasets import Audio, load_from_disk
+    from datasets import Audio, load_from_disk  # optional extra (data)
 
     dd = load_from_disk(corpus)
     folder = os.path.join(output_dir, "examples")
     os.makedirs(folder, exist_ok=True)
     meta: Dict[str, Any] = {"voice": voice, "source": "the toy corpus (processing/toy_corpus.py)"}
     for key, split, n in (("shots", "train", num_shots), ("queries", "test", num_queries)):
-        ds = dd[split].cast_column("audio", Audio(sampling_rate=16000))
+        ds = dd[split].cast_column("audio", Audio(sampling_rate=SAMPLING_RATE))
         idx = [i for i, v in enumerate(ds["speaker"]) if v == voice][:n]
         if len(idx) < n:
             raise ValueError(f"The {split} split has {len(idx)} rows of voice {voice!r}; {n} are needed.")
@@ -670,7 +523,7 @@ def write_examples(corpus: str, output_dir: str, voice: str, num_shots: int = 4,
         for i in idx:
             row = ds[i]
             name = f"{key}-{i}.flac"
-            sf.write(os.path.join(folder, name), row["audio"]["array"], 16000, format="FLAC")
+            sf.write(os.path.join(folder, name), row["audio"]["array"], SAMPLING_RATE, format="FLAC")
             rows.append({"audio": name, "text": row["text"], "split": split, "row": i})
         meta[key] = rows
     with open(os.path.join(folder, "examples.json"), "w", encoding="utf-8") as f:
@@ -678,192 +531,5 @@ def write_examples(corpus: str, output_dir: str, voice: str, num_shots: int = 4,
     return meta
 
 
-COMPARE_TASKS = ("asr", "tts", "storycloze")
-UPSTREAM_STAGES = ("corpus", "speech_tokenizer", "encode", "vocoder")
-COMPARISON_FILE = "compare_interleaving.json"  # hub_cards.toy reads it from a trained folder
 
-
-def compare_interleaving(
-    base: ToyTrainingArguments,
-    output_dir: str,
-    seeds: Sequence[int] = (0, 1),
-    lm_steps: Optional[int] = None,
-    eval_tasks: Sequence[str] = COMPARE_TASKS,
-    eval_limit: Optional[int] = None,
-) -> Dict[str, Any]:
-    """The paper's central claim at toy scale: the same LM trained for the same steps with and without the
-    word-interleaved data, for each LM seed, then the cross-modal evaluations; mean and spread per metric.
-
-    ``base`` names a run whose corpus, speech tokenizer, units and vocoder are finished (its work folder is reused
-    read-only: each comparison run links those four stages and redoes only ``lm_init`` (seeded), ``lm_data`` and ``lm``).
-    Writes ``output_dir/compare_interleaving.json`` (with ``base_stage_settings``: the settings of those four stages,
-    so a card can tell whether a model shares them) and ``.md``; every run folder stays under ``output_dir``.
-    """
-    import statistics
-
-    base = apply_preset(base)
-    base_work = base.work_dir or base.output_dir.rstrip("/") + "-work"
-    for stage in UPSTREAM_STAGES:
-        if not os.path.isfile(os.path.join(base_work, stage, "stage.json")):
-            raise ValueError(f"{base_work} has no finished {stage!r} stage; run `spirit-lm train-toy` for the base "
-                             "first (the comparison reuses its corpus, speech tokenizer, units and vocoder).")
-    base_stages = {}
-    for stage in UPSTREAM_STAGES:  # what the runs share, as the base's markers hold it (the card checks it)
-        with open(os.path.join(base_work, stage, "stage.json"), encoding="utf-8") as f:
-            base_stages[stage] = json.load(f)["settings"]
-    os.makedirs(output_dir, exist_ok=True)
-    runs = []
-    for interleave in (True, False):
-        for seed in seeds:
-            name = f"{'with' if interleave else 'without'}-interleaving-seed{seed}"
-            out = os.path.join(output_dir, name)
-            work = out + "-work"
-            os.makedirs(work, exist_ok=True)
-            for stage in UPSTREAM_STAGES:
-                link = os.path.join(work, stage)
-                if not os.path.exists(link):
-                    os.symlink(os.path.abspath(os.path.join(base_work, stage)), link)
-            args = dataclasses.replace(
-                base, output_dir=out, work_dir=work, interleave=interleave, lm_seed=seed,
-                lm_steps=lm_steps or base.lm_steps, evaluate=True, eval_tasks=list(eval_tasks),
-                eval_limit=eval_limit if eval_limit is not None else base.eval_limit, stop_after=None,
-            )
-            report = train_toy(args)
-            evaluation = report["stages"].get("evaluate", {})
-            metrics = {m["key"]: m["value"] for m in evaluation.get("metrics", [])}
-            runs.append({"name": name, "interleave": interleave, "lm_seed": seed, "metrics": metrics,
-                         "lm_last_loss": report["stages"]["lm"]["last_loss"],
-                         "lm_seconds": report["stages"]["lm"]["seconds"]})
-    keys = sorted({k for r in runs for k in r["metrics"]})
-    table = {}
-    for key in keys:
-        row = {}
-        for interleave in (True, False):
-            vals = [r["metrics"][key] for r in runs if r["interleave"] == interleave and key in r["metrics"]]
-            row["with" if interleave else "without"] = {
-                "values": vals, "mean": statistics.fmean(vals) if vals else None,
-                "std": statistics.stdev(vals) if len(vals) > 1 else 0.0,
-            }
-        table[key] = row
-    result = {"seeds": list(seeds), "lm_steps": lm_steps or base.lm_steps, "eval_limit": eval_limit,
-              "mixture_with": mixture_weights(dataclasses.replace(base, interleave=True)),
-              "mixture_without": mixture_weights(dataclasses.replace(base, interleave=False)),
-              "base_stage_settings": base_stages, "runs": runs, "table": table}
-    with open(os.path.join(output_dir, COMPARISON_FILE), "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=1)
-    with open(os.path.join(output_dir, "compare_interleaving.md"), "w", encoding="utf-8") as f:
-        f.write(format_comparison(result))
-    return result
-
-
-def format_comparison(result: Dict[str, Any]) -> str:
-    """Markdown table: metric | with interleaving (mean ± std, per seed) | without."""
-    lines = [f"LM seeds {result['seeds']}, {result['lm_steps']} steps each; mean ± std over seeds (per-seed values).",
-             "", "| metric | with interleaving | without interleaving |", "|---|---|---|"]
-
-    def cell(c):
-        if c["mean"] is None:
-            return "-"
-        return f"{c['mean']:.3g} ± {c['std']:.2g} ({', '.join(f'{v:.3g}' for v in c['values'])})"
-
-    for key, row in result["table"].items():
-        lines.append(f"| {key} | {cell(row['with'])} | {cell(row['without'])} |")
-    return "\n".join(lines) + "\n"
-
-
-SHIP_EXCLUDE = ("training_args.json", "*.py", "__pycache__")
-
-
-def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool = True) -> Dict[str, Any]:
-    """Copy a trained toy folder to the package's embedded default (``modeling_spirit/toy_model/``).
-
-    The language model's weights are stored in float16 (``config.json`` keeps ``dtype: float32``, so
-    ``from_pretrained`` loads them back as float32: every weight is the trained one rounded to float16), which keeps
-    the committed files near 20 MB; the speech tokenizer and vocoder are copied as trained (float32). The remote code
-    (``*.py``, three copies in a Hub folder) is left out: inside the package the installed modules serve it, and
-    ``modeling_spirit.hub_folder.make_hub_ready(dest)`` puts it back before a push.
-    Returns ``{"dest", "bytes", "files"}``.
-    """
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    from modeling_spirit.demo import TOY_MODEL
-
-    dest = str(dest or TOY_MODEL)
-    for name in ("config.json", "model.safetensors", "speech_tokenizer", "vocoder"):
-        if not os.path.exists(os.path.join(src, name)):
-            raise ValueError(f"{src} has no {name}: not a finished `spirit-lm train-toy` output folder.")
-    if os.path.isdir(dest):
-        shutil.rmtree(dest)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*SHIP_EXCLUDE))
-    if half_precision_lm:
-        weights = os.path.join(dest, "model.safetensors")
-        tensors = load_file(weights)
-        save_file({k: v.to(torch.float16) if v.is_floating_point() else v for k, v in tensors.items()}, weights,
-                  metadata={"format": "pt", "note": "float16 copy of the float32 weights; config dtype is float32"})
-        cfg_path = os.path.join(dest, "config.json")
-        with open(cfg_path, encoding="utf-8") as f:
-            cfg = json.load(f)
-        cfg["dtype"] = "float32"
-        with open(cfg_path, "w", encoding="utf-8") as f:
-            json.dump(cfg, f, indent=2)
-    files = {os.path.relpath(os.path.join(r, n), dest): os.path.getsize(os.path.join(r, n))
-             for r, _, ns in os.walk(dest) for n in ns}
-    return {"dest": dest, "bytes": sum(files.values()), "files": files}
-
-
-@dataclass
-class CompareArguments:
-    """``--compare_dir DIR``: after the base run (trained or resumed), the with/without-interleaving comparison."""
-
-    compare_dir: Optional[str] = field(default=None, metadata={"help": "Run the interleaving comparison here."})
-    compare_seeds: List[int] = field(default_factory=lambda: [0, 1], metadata={"help": "LM seeds per arm."})
-    compare_lm_steps: Optional[int] = field(default=None, metadata={"help": "LM steps per run (default: lm_steps)."})
-    compare_eval_limit: Optional[int] = None
-    compare_eval_tasks: List[str] = field(default_factory=lambda: list(COMPARE_TASKS),
-                                          metadata={"help": f"Evaluation tasks of each run (default: {COMPARE_TASKS})."})
-    ship_default: bool = field(default=False, metadata={"help": "Copy the result to modeling_spirit/toy_model/ "
-                                                                  "(the package's embedded default)."})
-
-    def __post_init__(self):
-        from recipes.eval.toy import parse_tasks  # an unknown task fails here, not after four LM trainings
-
-        self.compare_eval_tasks = parse_tasks(self.compare_eval_tasks)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from transformers import HfArgumentParser
-
-    return HfArgumentParser((ToyTrainingArguments, CompareArguments), prog="spirit-lm train-toy",
-                            description="Train a toy Spirit LM end to end on a CPU (corpus, speech tokenizer, "
-                                        "vocoder, LM) and evaluate it; optionally compare LMs trained with and "
-                                        "without word-interleaved data.")
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args, cmp = build_parser().parse_args_into_dataclasses(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    report = train_toy(args)
-    print(json.dumps({"timings_seconds": report["timings_seconds"], "training_seconds": report["training_seconds"],
-                      "output_dir": args.output_dir}, indent=1, default=str))
-    comparison = None
-    if cmp.compare_dir:
-        comparison = compare_interleaving(args, cmp.compare_dir, cmp.compare_seeds, cmp.compare_lm_steps,
-                                          eval_tasks=cmp.compare_eval_tasks, eval_limit=cmp.compare_eval_limit)
-        print(format_comparison(comparison))
-        if os.path.isdir(args.output_dir):  # the trained folder carries its comparison (its card shows it)
-            shutil.copy(os.path.join(cmp.compare_dir, COMPARISON_FILE), args.output_dir)
-    if os.path.isfile(os.path.join(args.output_dir, "evaluation.json")):
-        from hub_cards.toy import write_toy_card
-
-        print(f"model card: {write_toy_card(args.output_dir, comparison=comparison)}")
-    if cmp.ship_default:
-        shipped = ship_default(args.output_dir)
-        print(f"embedded default written to {shipped['dest']} ({shipped['bytes'] / 1e6:.1f} MB)")
-    return 0
-
-
-__all__ = ["ToyTrainingArguments", "train_toy", "stage_settings", "use_bf16", "UPSTREAM_STAGES", "compare_interleaving", "format_comparison", "write_examples", "ship_default", "mixture_weights", "apply_preset", "STAGES", "DEFAULT_MIXTURE"]
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["train_toy", "stage_settings", "use_bf16", "write_examples", "STAGES", "REPORT_FILE", "FORMAT_VERSION"]

@@ -2,12 +2,12 @@
 """README's main job: a real generation through ``pipeline("spirit-lm")``.
 
 ```
-python -m modeling_spirit.demo                      # the embedded default: the toy Spirit LM trained here
-python -m modeling_spirit.demo --tiny-random        # the tiny RANDOM model (machinery only, built in a second)
-python -m modeling_spirit.demo --model OUT          # any Spirit LM folder (a converted real checkpoint, see README)
+python -m recipes.demo                      # the embedded default: the toy Spirit LM trained here
+python -m recipes.demo --tiny-random        # the tiny RANDOM model (machinery only, built in a second)
+python -m recipes.demo --model OUT          # any Spirit LM folder (a converted real checkpoint, see README)
 ```
 
-The embedded default (``modeling_spirit/toy_model/``, written by ``spirit-lm train-toy`` and committed) is a 4M-
+The embedded default (``recipes/toy_model/``, written by ``spirit-lm train-toy`` and committed) is a 4M-
 parameter Spirit LM with its own speech tokenizer and vocoder, trained from scratch on this machine's CPU on a
 synthetic English corpus of a small closed world (festival + espeak-ng voices). Its ``examples/`` hold a few held-out
 recordings for the speech-in and few-shot demos.
@@ -22,9 +22,9 @@ import soundfile as sf
 from transformers import pipeline
 
 import modeling_spirit  # noqa: F401  (registers pipeline("spirit-lm"))
-from modeling_spirit.tiny import build_tiny_spirit_lm
-
-TOY_MODEL = Path(__file__).resolve().parent / "toy_model"
+from recipes.eval.judges import load_asr_judge
+from recipes.tiny.models import build_tiny_spirit_lm
+from recipes.toy import TOY_MODEL
 
 
 def _examples(folder: Path):
@@ -41,8 +41,6 @@ def _load_judge():
     """The evaluation suite's offline ASR judge (Whisper tiny.en through faster-whisper), or None when its packages
     are missing (the `eval` extra; `make setup` installs it)."""
     try:
-        from recipes.eval.judges import load_asr_judge
-
         return load_asr_judge(None)
     except ImportError:
         return None
@@ -54,7 +52,7 @@ def _hear(judge, audio) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m modeling_spirit.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="a Spirit LM folder; default: the embedded toy model")
     parser.add_argument("--tiny-random", action="store_true", help="run the tiny random model instead")
     parser.add_argument("--output-dir", default="out", help="where outputs (and the tiny random model) are written")

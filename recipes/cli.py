@@ -11,16 +11,16 @@ spirit-lm push     spirit-lm-base-7b my-org/spirit-lm-base-7b --base-model meta-
 ```
 
 Adding a command: write ``add_arguments(parser)`` and ``run(args) -> int`` and call :func:`register_command`, or
-register an existing ``main(argv) -> int`` by its import path with :func:`register_main` (imported only when that
-command runs). Errors that users can fix (missing folders, bad inputs) end with a one-line message and exit status
-1 (2 for usage errors); ``spirit-lm --traceback ...`` shows the full traceback instead.
+register an existing ``main(argv) -> int`` with :func:`register_main` (it parses the argv after the command name
+itself). Errors that users can fix (missing folders, bad inputs) end with a one-line message and exit status 1 (2 for
+usage errors); ``spirit-lm --traceback ...`` shows the full traceback instead.
 
-Third-party modules beyond torch/numpy/transformers/huggingface_hub (soundfile, tqdm, hub_cards, processing) are
-imported inside the commands, so this file can sit beside the remote code.
+This file sits at the top of the layers (``recipes``): it imports the Hub package, ``processing``, ``hub_cards`` and
+the recipes directly. Third-party packages of optional extras (datasets, trl, faster-whisper...) stay imported where
+they are used, so ``spirit-lm --help`` works with the core install.
 """
 
 import argparse
-import importlib
 import logging
 import os
 import re
@@ -28,6 +28,21 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import soundfile as sf
+from tqdm.auto import tqdm
+from transformers import pipeline
+
+from hub_cards import describe_folder, render_model_card
+from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_lm
+from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from modeling_spirit.convert import convert_all
+from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from processing import align, encode_units, init_model, interleave, toy_corpus, train_speech_tokenizer, train_vocoder
+from recipes.eval import cli as eval_cli
+from recipes.toy import train as toy_train
 
 PROG = "spirit-lm"
 MODALITIES = ("text", "speech", "arbitrary")
@@ -41,14 +56,14 @@ class CLIError(Exception):
 @dataclass
 class Command:
     """One subcommand: ``add_arguments(parser)`` declares its options, ``run(args)`` does the work (returns the exit
-    status). A command given as ``main`` (``"package.module:function"``) gets the raw remaining argv instead."""
+    status). A command given as ``main`` (a ``main(argv) -> int`` function) gets the raw remaining argv instead."""
 
     name: str
     help: str
     description: str = ""
     add_arguments: Optional[Callable[[argparse.ArgumentParser], None]] = None
     run: Optional[Callable[[argparse.Namespace], int]] = None
-    main: Optional[str] = None
+    main: Optional[Callable[[List[str]], int]] = None
 
 
 COMMANDS: Dict[str, Command] = {}
@@ -59,9 +74,9 @@ def register_command(name: str, help: str, add_arguments: Callable, run: Callabl
     COMMANDS[name] = Command(name, help, description or help, add_arguments=add_arguments, run=run)
 
 
-def register_main(name: str, help: str, main: str) -> None:
-    """Add subcommand ``name`` that hands its arguments to ``main`` (``"package.module:function"``, called with the
-    argv list after the command name and returning an exit status); imported only when the command runs."""
+def register_main(name: str, help: str, main: Callable[[List[str]], int]) -> None:
+    """Add subcommand ``name`` that hands its arguments to ``main`` (called with the argv list after the command name
+    and returning an exit status)."""
     COMMANDS[name] = Command(name, help, help, main=main)
 
 
@@ -103,9 +118,6 @@ def _existing_file(path: str, what: str) -> Path:
 
 
 def _write_wav(path: str, audio, sampling_rate: int) -> None:
-    import numpy as np
-    import soundfile as sf
-
     out = Path(path)
     if out.parent and not out.parent.is_dir():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,8 +144,6 @@ def _convert_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _convert_run(args) -> int:
-    from .convert import convert_all
-
     ckpt = Path(args.checkpoints_dir)
     if not ckpt.is_dir():
         raise CLIError(f"--checkpoints-dir {str(ckpt)!r} does not exist; give the original `checkpoints/` folder.")
@@ -179,9 +189,6 @@ def _generate_run(args) -> int:
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise CLIError(f"--max-new-tokens is {args.max_new_tokens}; it must be at least 1.")
     model = _model_source(args.model)
-
-    from transformers import pipeline
-
     print(f"Loading {model} ...", file=sys.stderr)
     try:
         pipe = pipeline("spirit-lm", model=model, revision=args.revision, device=args.device)
@@ -207,8 +214,6 @@ def _generate_run(args) -> int:
         if not speech:
             print(f"No speech was generated; {args.output} not written.", file=sys.stderr)
             return 0
-        import numpy as np
-
         audio = np.concatenate([s["audio"] for s in speech]) if len(speech) > 1 else speech[0]["audio"]
         _write_wav(args.output, audio, speech[0]["sampling_rate"])
         print(f"Wrote {len(audio) / speech[0]['sampling_rate']:.2f} s of speech to {args.output}", file=sys.stderr)
@@ -230,12 +235,8 @@ def _encode_arguments(p: argparse.ArgumentParser) -> None:
 def _encode_run(args) -> int:
     files = [_existing_file(a, "audio file") for a in args.audio]
     model = _model_source(args.model)
-    from tqdm.auto import tqdm
-
-    from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
     try:
-        tok = _load_component(SpiritLMSpeechTokenizer, model, "speech_tokenizer", args.revision).eval()
+        tok = _load_component(SpiritLMSpeechTokenizer, model, SPEECH_TOKENIZER_SUBFOLDER, args.revision).eval()
     except (OSError, ValueError) as err:
         raise CLIError(f"could not load a speech tokenizer from {model!r}: {err}") from err
     if args.device:
@@ -275,10 +276,8 @@ def _decode_run(args) -> int:
         shown = units if len(units) < 60 else units[:57] + "..."
         raise CLIError(f"UNITS {shown!r} is neither a unit string like '[Hu99][Hu49]' nor a file holding one.")
     model = _model_source(args.model)
-    from .modeling_spirit_hifigan import SpiritLMHifiGan
-
     try:
-        voc = _load_component(SpiritLMHifiGan, model, "vocoder", args.revision).eval()
+        voc = _load_component(SpiritLMHifiGan, model, VOCODER_SUBFOLDER, args.revision).eval()
     except (OSError, ValueError) as err:
         raise CLIError(f"could not load a vocoder from {model!r}: {err}") from err
     if args.device:
@@ -309,9 +308,6 @@ def _push_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _push_run(args) -> int:
-    from hub_cards import render_model_card, describe_folder
-    from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_lm
-
     card_data = {}
     if args.base_model:
         card_data["base_model"] = args.base_model[0] if len(args.base_model) == 1 else args.base_model
@@ -354,23 +350,23 @@ register_command("push", "upload a Spirit LM folder to the Hugging Face Hub with
                  "Upload a Spirit LM folder and its rendered model card (README.md: licence, usage, layout) in one "
                  "commit. Converted weights keep Meta's FAIR Noncommercial Research License.")
 register_main("encode-dataset", "encode a dataset's audio column into speech units (sharded, resumable)",
-              "processing.encode_units:main")
+              encode_units.main)
 register_main("align", "force-align English transcripts to audio (word timings for interleaving)",
-              "processing.align:main")
+              align.main)
 register_main("interleave", "build training text (speech, text, interleaved, ASR, TTS) from encoded data",
-              "processing.interleave:main")
+              interleave.main)
 register_main("init", "start a Spirit LM from a Llama-family text model (adds the speech tokens)",
-              "processing.init_model:main")
+              init_model.main)
 register_main("toy-corpus", "synthesise the toy English corpus (festival + espeak-ng, word timings, splits)",
-              "processing.toy_corpus:main")
+              toy_corpus.main)
 register_main("train-speech-tokenizer", "train a HuBERT-style speech tokenizer + linear quantizer on your audio",
-              "processing.train_speech_tokenizer:main")
+              train_speech_tokenizer.main)
 register_main("train-vocoder", "train a unit HiFi-GAN vocoder (mel loss + duration predictor) on encoded audio",
-              "processing.train_vocoder:main")
+              train_vocoder.main)
 register_main("train-toy", "train a whole toy Spirit LM on a CPU: corpus, speech tokenizer, vocoder, LM, evaluation",
-              "processing.train_toy:main")
+              toy_train.main)
 register_main("evaluate", "evaluate on a paper task (swuggy, sblimp, storycloze, stsp, asr, tts, intent, ...)",
-              "recipes.eval.cli:main")
+              eval_cli.main)
 
 
 # ------------------------------------------------------------------------------------------------------ main
@@ -411,13 +407,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     if argv and argv[0] in COMMANDS and COMMANDS[argv[0]].main is not None:
         cmd = COMMANDS[argv[0]]
-        module, _, func = cmd.main.partition(":")
         try:
-            target = getattr(importlib.import_module(module), func)
-        except ImportError as err:
-            parser.exit(1, f"{PROG} {cmd.name}: error: needs {module} and its dependencies ({err}); install the "
+            return _exit(cmd.main(argv[1:]))
+        except ImportError as err:  # an optional extra the command needs (datasets, trl, ...) is not installed
+            if show_traceback:
+                raise
+            parser.exit(1, f"{PROG} {cmd.name}: error: needs {err.name or 'a package'} ({err}); install the "
                            "package with its extras: pip install 'spirit-lm-hub[all]'\n")
-        return _exit(target(argv[1:]))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
