@@ -25,13 +25,17 @@ from trl import SFTConfig, ModelConfig, TrlParser  # noqa: E402
 from recipes.scripts.spirit_recipe import SpiritLMScriptArguments, config_first, run  # noqa: E402
 
 STAGE = "pretrain"
-CONFIG_CLASS = SFTConfig
+
+
+def parse_args(argv=None):
+    """``(script_args, training_args, model_args)`` from ``argv`` (default ``sys.argv[1:]``; a leading ``*.yaml`` is
+    the config, command-line fields override it)."""
+    parser = TrlParser((SpiritLMScriptArguments, SFTConfig, ModelConfig))
+    return parser.parse_args_and_config(config_first(argv))
 
 
 def main(argv=None):
-    parser = TrlParser((SpiritLMScriptArguments, SFTConfig, ModelConfig))
-    script_args, training_args, model_args = parser.parse_args_and_config(config_first(argv))
-    return run(STAGE, script_args, training_args, model_args)
+    return run(STAGE, *parse_args(argv))
 
 
 if __name__ == "__main__":

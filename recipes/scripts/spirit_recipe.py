@@ -29,13 +29,22 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from trl import ScriptArguments
 
+import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
+from hub_cards.push import push_spirit_lm
+from modeling_spirit.constants import SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER
+from modeling_spirit.hub_folder import make_hub_ready
+from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
+from processing.encode_units import (
+    check_speech_tokenizer, load_encoded_dataset, load_speech_tokenizer, speech_tokenizer_fingerprint,
+)
+from processing.interleave import build_training_texts, mix_sources
+
 logger = logging.getLogger("spirit_lm.recipes")
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("speech", "text", "interleaved", "asr", "tts")
 STAGES = ("pretrain", "sft", "dpo")
 FINGERPRINT_COLUMN = "speech_tokenizer"
-TEXT_MARKER, SPEECH_MARKER = "[Text]", "[Speech]"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt", ".pickle")
 
 
@@ -76,7 +85,7 @@ class SpiritLMScriptArguments(ScriptArguments):
     )
     dataset_variant: Optional[str] = field(
         default=None, metadata={"help": "base or expressive sequences (default: the model's variant).",
-                                "choices": ["base", "expressive"]},
+                                "choices": list(VARIANTS)},
     )
     dataset_seed: int = field(default=0, metadata={"help": "Seed of the interleaving span plans."})
     dataset_text_column: str = field(default="text", metadata={"help": "Transcript column of an encoded dataset."})
@@ -108,17 +117,10 @@ class SpiritLMScriptArguments(ScriptArguments):
 # ----------------------------------------------------------------------------------------------------------------
 # Parsing
 # ----------------------------------------------------------------------------------------------------------------
-def parse_args(config_class, argv=None):
-    """``TrlParser((SpiritLMScriptArguments, config_class, ModelConfig))``; a leading ``*.yaml`` path is the config
-    (``script.py recipe.yaml --max_steps 10`` equals ``script.py --config recipe.yaml --max_steps 10``)."""
-    from trl import ModelConfig, TrlParser
-
-    parser = TrlParser((SpiritLMScriptArguments, config_class, ModelConfig))
-    return parser.parse_args_and_config(config_first(argv))
-
-
 def config_first(argv=None) -> List[str]:
-    """``sys.argv[1:]`` (or ``argv``) with a leading ``recipe.yaml`` turned into ``--config recipe.yaml``."""
+    """``sys.argv[1:]`` (or ``argv``) with a leading ``recipe.yaml`` turned into ``--config recipe.yaml``
+    (``script.py recipe.yaml --max_steps 10`` equals ``script.py --config recipe.yaml --max_steps 10``); each script
+    parses the result with ``TrlParser((SpiritLMScriptArguments, SFTConfig | DPOConfig, ModelConfig))``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].endswith((".yaml", ".yml")) and "--config" not in argv:
         argv = ["--config", argv[0], *argv[1:]]
@@ -156,9 +158,6 @@ def load_spirit_model(folder, model_args=None, training: bool = False):
     ``training=True`` turns the KV cache off (``config.use_cache = False``; :func:`save_hub_ready` turns it back on):
     a cache is useless in training and, with it, transformers skips the per-document mask that padding-free packing
     (``bfd_split`` / ``bfd``) needs under ``sdpa``/``eager``, letting packed documents attend to each other."""
-    import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
-    from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
-
     kwargs: Dict[str, Any] = {}
     if model_args is not None:
         if model_args.dtype:
@@ -173,7 +172,6 @@ def load_spirit_model(folder, model_args=None, training: bool = False):
 
 def load_spirit_tokenizer(folder):
     """The folder's own tokenizer (exact Spirit LM ids); ``</s>`` becomes the pad token when there is none."""
-    import modeling_spirit  # noqa: F401
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))
@@ -204,8 +202,6 @@ def load_any(path: str, config: Optional[str] = None, streaming: bool = False):
         if (p / "dataset_dict.json").is_file() or (p / "state.json").is_file():
             return load_from_disk(str(p))
         if any(c.name.startswith("shard-") for c in p.iterdir()):
-            from processing.encode_units import load_encoded_dataset
-
             return load_encoded_dataset(str(p))
         return load_dataset(str(p), name=config, streaming=streaming)
     if p.is_file():
@@ -251,9 +247,7 @@ class SpeechTokenizerCheck:
     @property
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            from processing.encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
-
-            sub = self.model_folder / "speech_tokenizer"
+            sub = self.model_folder / SPEECH_TOKENIZER_SUBFOLDER
             if not (sub / "config.json").is_file():
                 raise ValueError(
                     f"The dataset holds speech units, but the model folder {self.model_folder} has no speech_tokenizer/ "
@@ -264,8 +258,6 @@ class SpeechTokenizerCheck:
         return self._fingerprint
 
     def __call__(self, ds, name: str) -> None:
-        from processing.encode_units import check_speech_tokenizer
-
         if FINGERPRINT_COLUMN in ds.column_names:
             try:
                 check_speech_tokenizer(ds, self.fingerprint)
@@ -276,8 +268,6 @@ class SpeechTokenizerCheck:
 def prepare_source(ds, name: str, kind: Optional[str], stage: str, args: SpiritLMScriptArguments, variant: str,
                    check: SpeechTokenizerCheck):
     """Check the units' speech tokenizer, build text from encoded rows if ``kind``, keep the stage's columns."""
-    from processing.interleave import build_training_texts
-
     check(ds, name)
     if kind is not None:
         if kind not in KINDS:
@@ -321,8 +311,6 @@ def load_training_data(args: SpiritLMScriptArguments, stage: str, model_folder, 
     names: List[str] = []
     eval_ds = None
     if args.dataset_mixture:
-        from processing.interleave import mix_sources
-
         if stage != "pretrain":
             raise ValueError("dataset_mixture mixes text-column sources (pretraining); for SFT/DPO give dataset_name.")
         sources, weights = {}, {}
@@ -451,8 +439,6 @@ def save_hub_ready(trainer, tokenizer, model_folder, final_dir, model_args=None,
     ``final_dir/adapter/`` and merged into the starting weights, which are saved as the folder's model; the Trainer's
     pickled ``training_args.bin`` replaced by ``training_args.json``; ``make_hub_ready``; ``spirit_lm_training.json``.
     """
-    from modeling_spirit.hub_folder import make_hub_ready
-
     final = Path(final_dir)
     acc = trainer.accelerator
     try:
@@ -484,13 +470,13 @@ def save_hub_ready(trainer, tokenizer, model_folder, final_dir, model_args=None,
             merged.config.use_cache = True
             merged.save_pretrained(str(final))
         copy_tokenizer(model_folder, final, tokenizer)
-        for sub in ("speech_tokenizer", "vocoder"):
+        for sub in (SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER):
             src = Path(model_folder) / sub
             if src.is_dir():
                 shutil.copytree(src, final / sub, dirs_exist_ok=True)
             else:
                 logger.warning("%s has no %s/: the saved folder cannot %s.", model_folder, sub,
-                               "read speech" if sub == "speech_tokenizer" else "speak")
+                               "read speech" if sub == SPEECH_TOKENIZER_SUBFOLDER else "speak")
         for p in final.rglob("*"):
             if p.suffix in PICKLE_SUFFIXES:
                 p.unlink()
@@ -532,8 +518,6 @@ def card_inputs(stage, script_args, training_args, model_args, dataset_names, me
 def push_trained(final_dir, stage, script_args, training_args, model_args, dataset_names, metrics):
     """Push the Hub-ready folder with a rendered card (main process only). Returns the ``CommitInfo``."""
     from huggingface_hub import HfApi
-
-    from hub_cards.push import push_spirit_lm
 
     repo_id = training_args.hub_model_id or Path(training_args.output_dir).name
     if "/" not in repo_id:
@@ -632,8 +616,3 @@ def run(stage: str, script_args: SpiritLMScriptArguments, training_args, model_a
     if hasattr(trainer, "end"):
         trainer.end()
     return out
-
-
-def main(stage: str, config_class, argv=None) -> Dict[str, Any]:
-    script_args, training_args, model_args = parse_args(config_class, argv)
-    return run(stage, script_args, training_args, model_args)
