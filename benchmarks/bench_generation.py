@@ -33,6 +33,7 @@ sys.path[:0] = [str(ROOT)]
 
 import modeling_spirit  # noqa: E402,F401  (registers the pipeline task)
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig  # noqa: E402
+from modeling_spirit.constants import SAMPLING_RATE  # noqa: E402
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM  # noqa: E402
 from modeling_spirit.processing_spirit_lm import left_pad  # noqa: E402
 from recipes.tiny.models import build_tiny_spirit_lm, tiny_config_kwargs  # noqa: E402
@@ -140,7 +141,7 @@ def speech_pipeline(tiny_dir: str, size: str):
 def bench_speech_to_speech(args, tiny_dir: str, size: str) -> None:
     pipe = speech_pipeline(tiny_dir, size)
     n_params = sum(p.numel() for p in pipe.model.parameters())
-    sr = 16000
+    sr = SAMPLING_RATE
     t_axis = np.arange(int(args.seconds * sr)) / sr
     wav = (0.3 * np.sin(2 * np.pi * 220 * t_axis) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t_axis))
            + 0.02 * np.random.RandomState(0).randn(t_axis.size)).astype(np.float32)

@@ -19,6 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig  # noqa: E402
+from modeling_spirit.constants import SAMPLING_RATE, VARIANTS  # noqa: E402
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer  # noqa: E402
 
 
@@ -78,13 +79,13 @@ def agreement(a, b):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=16)
-    ap.add_argument("--variants", nargs="+", default=["base", "expressive"])
+    ap.add_argument("--variants", nargs="+", default=list(VARIANTS))
     ap.add_argument("--short", type=float, default=2.0, help="length (s) of the short-utterance batching check")
     args = ap.parse_args()
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     secs = torch.linspace(1, 15, args.n).tolist()
-    waves = [0.1 * torch.randn(int(s * 16000), generator=g) for s in secs]
+    waves = [0.1 * torch.randn(int(s * SAMPLING_RATE), generator=g) for s in secs]
     audio_s = sum(secs)
     peak = matmul_peak()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}; fp32 matmul peak {peak:.1f} GFLOP/s")
@@ -93,7 +94,7 @@ def main():
         model = SpiritLMSpeechTokenizer(SpiritLMSpeechTokenizerConfig(variant=variant)).eval()
         if variant == "expressive":  # a non-degenerate codebook
             model.f0_vqvae.vq.level_blocks[0].k.normal_()
-            model.encode_units(waves[0][:16000])  # spawn FCPE outside the timings
+            model.encode_units(waves[0][:SAMPLING_RATE])  # spawn FCPE outside the timings
         flops = total_flops(model, [w.shape[0] for w in waves])
         loop, t_loop = timed(lambda: [model.encode_units(w) for w in waves])
         batch, t_batch = timed(lambda: model.encode_units(waves))
@@ -105,7 +106,7 @@ def main():
                   f"({100 * flops / t / 1e9 / peak:.0f}% of peak)")
         print(f"  batched / loop speed-up: {t_loop / t_batch:.2f}x; fast / exact: {t_batch / t_fast:.2f}x; "
               f"fast-path unit agreement {100 * agreement(batch, fast):.2f}%")
-        short = [0.1 * torch.randn(int(args.short * 16000), generator=g) for _ in range(args.n)]
+        short = [0.1 * torch.randn(int(args.short * SAMPLING_RATE), generator=g) for _ in range(args.n)]
         _, ts_loop = timed(lambda: [model.encode_units(w) for w in short])
         _, ts_batch = timed(lambda: model.encode_units(short))
         print(f"  short utterances ({args.short:.0f} s x {args.n}): loop {ts_loop:.2f} s, batched {ts_batch:.2f} s, "

@@ -36,9 +36,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from modeling_spirit.constants import SAMPLING_RATE
+
+from .encode_units import load_source_dataset
+
 logger = logging.getLogger(__name__)
 
-SAMPLING_RATE = 16000
 FRAME_RATE = 100  # pocketsphinx frames per second
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 _NON_WORDS = {"<s>", "</s>", "<sil>", "(NULL)", "[NOISE]", "<unk>"}
@@ -246,8 +249,6 @@ def load_audio_transcripts(source: str, text_column: str = "text"):
     * a ``save_to_disk`` folder or a parquet/json/jsonl/csv file (see :func:`processing.encode_units.load_source_dataset`).
     """
     from datasets import Audio, Dataset, load_dataset
-
-    from .encode_units import load_source_dataset
 
     if not os.path.isdir(source) or os.path.isfile(os.path.join(source, "state.json")):
         ds = load_source_dataset(source)

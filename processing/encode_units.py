@@ -43,9 +43,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from modeling_spirit.constants import SAMPLING_RATE
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
 logger = logging.getLogger(__name__)
 
-SAMPLING_RATE = 16000
 METADATA_FILE = "spirit_lm_units.json"
 SKIPPED_FILE = "skipped.jsonl"
 UNIT_COLUMNS = ("hubert", "pitch", "style")
@@ -106,8 +108,6 @@ def speech_tokenizer_fingerprint(speech_tokenizer) -> Dict[str, str]:
 def load_speech_tokenizer(speech_tokenizer, device: Optional[str] = None):
     """A :class:`SpiritLMSpeechTokenizer` from an instance, a speech-tokenizer folder or a Spirit LM folder/Hub id
     (whose ``speech_tokenizer/`` subfolder is used), in eval mode on ``device`` (if given)."""
-    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
     if isinstance(speech_tokenizer, (str, os.PathLike)):
         speech_tokenizer = SpiritLMSpeechTokenizer.from_pretrained(os.fspath(speech_tokenizer))
     if not isinstance(speech_tokenizer, SpiritLMSpeechTokenizer):

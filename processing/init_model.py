@@ -43,6 +43,12 @@ import shutil
 import sys
 from typing import Any, Dict, Optional, Sequence
 
+from modeling_spirit.configuration_spirit_lm import VARIANTS, SpiritLMConfig
+from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
+from modeling_spirit.tokenization_spirit_lm import _sp_model_proto, write_spirit_tokenizer
+
+from .encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
+
 SPIRIT_TOKEN_EXAMPLES = ("[Text]", "[Speech]", "[Hu0]", "[Pi0]", "[St0]")
 _LLAMA_KEYS = (
     "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
@@ -74,8 +80,6 @@ def _read_json(path: str) -> dict:
 
 def _check_tokenizer(text_dir: str) -> "Any":
     """The text model's SentencePiece proto; refuses unsupported tokenizers and existing Spirit LM tokens."""
-    from modeling_spirit.tokenization_spirit_lm import _sp_model_proto
-
     sp_path = os.path.join(text_dir, "tokenizer.model")
     if not os.path.isfile(sp_path):
         has_json = os.path.isfile(os.path.join(text_dir, "tokenizer.json"))
@@ -123,8 +127,6 @@ def _rope_parameters(text_config, rope_theta: Optional[float]) -> dict:
 
 
 def _check_speech_components(folder: str, variant: str, config) -> Dict[str, Any]:
-    from processing.encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
-
     st_dir = os.path.join(folder, "speech_tokenizer")
     voc_dir = os.path.join(folder, "vocoder")
     missing = [d for d in (st_dir, voc_dir) if not os.path.isfile(os.path.join(d, "config.json"))]
@@ -183,10 +185,6 @@ def init_spirit_lm(
     """
     import torch
     from transformers import AutoConfig, GenerationConfig, LlamaForCausalLM
-
-    from modeling_spirit.configuration_spirit_lm import VARIANTS, SpiritLMConfig
-    from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
-    from modeling_spirit.tokenization_spirit_lm import write_spirit_tokenizer
 
     if variant not in VARIANTS:
         raise InitError(f"`variant` is {variant!r}; allowed: {VARIANTS}.")
@@ -290,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Start a Spirit LM from a Llama-family text model (adds the speech tokens).")
     p.add_argument("--text-model", required=True, help="Folder or Hub id of a Llama model with a SentencePiece "
                    "tokenizer.model.")
-    p.add_argument("--variant", choices=("base", "expressive"), required=True)
+    p.add_argument("--variant", choices=VARIANTS, required=True)
     p.add_argument("--output-dir", required=True)
     p.add_argument("--speech-components", default=None, help="Folder with speech_tokenizer/ and vocoder/ to copy in "
                    "(e.g. a converted Spirit LM).")

@@ -63,8 +63,8 @@ import numpy as np
 
 from .toy_text import toy_sentences
 from .toy_tts import (
-    DEBIAN_PACKAGES, FESTIVAL_VOICES, SAMPLING_RATE, espeak_available, espeak_synthesize, festival_available,
-    festival_synthesize,
+    DEBIAN_PACKAGES, ESPEAK_SAMPLING_RATE, FESTIVAL_VOICES, SAMPLING_RATE, _resample, espeak_available,
+    espeak_synthesize, festival_available, festival_synthesize,
 )
 
 logger = logging.getLogger(__name__)
@@ -162,8 +162,6 @@ def synthesize_chunk(voice: str, texts: Sequence[str], chunk_dir: str) -> Dict[s
     """Synthesise ``texts`` with ``voice`` into ``chunk_dir`` (``NNNNN.flac`` + ``chunk.json``), atomically."""
     engine, name = voice.split(":", 1)
     if engine == "espeak-ng":  # one-time setup (torchaudio import, resampling kernel) is not timed
-        from .toy_tts import ESPEAK_SAMPLING_RATE, _resample
-
         _resample(np.zeros(1024, np.float32), ESPEAK_SAMPLING_RATE, SAMPLING_RATE)
     t0 = time.perf_counter()
     results = festival_synthesize(name, texts) if engine == "festival" else espeak_synthesize(name, texts)

@@ -39,7 +39,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-SAMPLING_RATE = 16000
+from modeling_spirit.constants import SAMPLING_RATE
+
 ESPEAK_LEADING_SILENCE = 0.15  # seconds
 ESPEAK_SAMPLING_RATE = 22050  # libespeak-ng's output rate
 

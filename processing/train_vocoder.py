@@ -66,10 +66,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from modeling_spirit.configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from modeling_spirit.constants import SAMPLES_PER_HUBERT_FRAME, SAMPLING_RATE, VARIANTS
+from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+
+from .encode_units import _decode_row, _prepare_audio_column, encode_dataset
+
 logger = logging.getLogger(__name__)
 
-SAMPLING_RATE = 16000
-HOP_LENGTH = 640  # samples per 25 Hz HuBERT unit
+HOP_LENGTH = SAMPLES_PER_HUBERT_FRAME  # samples per 25 Hz HuBERT unit (640)
 PITCH_RATIO = 2  # hubert frames per pitch unit (12.5 Hz)
 STYLE_RATIO = 25  # hubert frames per style unit (1 Hz)
 CHECKPOINT_DIR = "checkpoint"
@@ -111,9 +117,7 @@ def build_vocoder_config(variant: str = "base", speakers: Optional[Sequence[str]
         config_kwargs (`dict`, *optional*): any config field; ``model_in_dim`` and ``dur_predictor_params`` are derived
             from ``embedding_dim`` and the streams unless given.
     """
-    from modeling_spirit.configuration_spirit_hifigan import SpiritLMHifiGanConfig
-
-    if variant not in ("base", "expressive"):
+    if variant not in VARIANTS:
         raise VocoderTrainingError(f"`variant` is {variant!r}; allowed: 'base', 'expressive' (or 'auto' in train).")
     kw = dict(DEFAULT_CONFIG_KWARGS)
     kw.update(multistyle=False, num_f0_tokens=0, num_style_tokens=0)
@@ -175,7 +179,6 @@ def prepare_vocoder_data(dataset, variant: str = "base", audio_column: str = "au
         ``speaker``, ``dedup_units``, ``durations``); ``info`` counts (rows, kept, too_short, misaligned_rows,
         audio_seconds, frames, mean_run_length).
     """
-    from .encode_units import _decode_row, _prepare_audio_column
     from datasets import Audio
 
     for col in (unit_column,) + (("pitch", "style") if variant == "expressive" else ()):
@@ -388,8 +391,6 @@ def load_checkpoint(path: str, model, optimizer, sampler: SegmentSampler) -> Dic
     """Restore model, optimizer, RNGs from ``path``; returns the json state (``step``, ``history``...)."""
     from safetensors.torch import load_file
 
-    from modeling_spirit.configuration_spirit_hifigan import SpiritLMHifiGanConfig
-
     saved = SpiritLMHifiGanConfig.from_pretrained(path)
     if _config_signature(saved) != _config_signature(model.config):
         a, b = _config_signature(saved), _config_signature(model.config)
@@ -499,8 +500,6 @@ def train_vocoder(
         and last 10% of the steps of this call), ``steps_per_second`` and ``audio_seconds_per_second`` of this call.
     """
     from tqdm.auto import tqdm
-
-    from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 
     if steps < 0 or batch_size < 1 or segment_frames < 1 or max_duration_units < 1:
         raise VocoderTrainingError(
@@ -626,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", required=True)
     p.add_argument("--speech-tokenizer", default=None,
                    help="Encode the audio with this speech tokenizer first when the dataset has no unit column.")
-    p.add_argument("--variant", default="auto", choices=["auto", "base", "expressive"])
+    p.add_argument("--variant", default="auto", choices=["auto", *VARIANTS])
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--segment-frames", type=int, default=25, help="Units per training segment (25 = 1 s).")
@@ -667,10 +666,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"error: the dataset has no 'hubert' column (columns: {ds.column_names}); pass --speech-tokenizer "
                   "to encode it first.", file=sys.stderr)
             return 2
-        from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
-        from .encode_units import encode_dataset
-
         tok = SpiritLMSpeechTokenizer.from_pretrained(args.speech_tokenizer)
         ds = encode_dataset(ds, tok, audio_column=args.audio_column, keep_audio=True)
     try:

@@ -36,7 +36,7 @@ from transformers import pipeline
 
 from hub_cards import describe_folder, render_model_card
 from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_lm
-from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VARIANTS, VOCODER_SUBFOLDER
 from modeling_spirit.convert import convert_all
 from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
@@ -137,7 +137,7 @@ class _InputAction(argparse.Action):
 def _convert_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoints-dir", required=True,
                    help="the original release's `checkpoints/` folder (holding spiritlm_model/ and speech_tokenizer/)")
-    p.add_argument("--variant", required=True, choices=["base", "expressive"], help="which Spirit LM to convert")
+    p.add_argument("--variant", required=True, choices=list(VARIANTS), help="which Spirit LM to convert")
     p.add_argument("--output-dir", required=True, help="where to write the converted, Hub-ready folder")
     p.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"],
                    help="weight dtype of the language model (default: as stored, bfloat16 for the 7B)")

@@ -10,6 +10,9 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from modeling_spirit.audio_utils import resample
+from modeling_spirit.constants import SAMPLING_RATE
+
 SENTIMENTS = ("negative", "neutral", "positive")
 # The original's emotion → sentiment map (speech classifier: happy/angry/sad/default; the eval map adds neutral and
 # amused), plus the sentiment labels of text classifiers.
@@ -46,12 +49,10 @@ class SpeechSentimentClassifier:
         self.labels = label_map(self.model.config.id2label, path)
         self.batch_size = batch_size
 
-    def __call__(self, waves: Sequence[np.ndarray], sampling_rate: int = 16000) -> List[str]:
+    def __call__(self, waves: Sequence[np.ndarray], sampling_rate: int = SAMPLING_RATE) -> List[str]:
         import torch
 
-        from modeling_spirit.audio_utils import resample
-
-        rate = int(getattr(self.feature_extractor, "sampling_rate", 16000))
+        rate = int(getattr(self.feature_extractor, "sampling_rate", SAMPLING_RATE))
         out = []
         for start in range(0, len(waves), self.batch_size):
             chunk = [resample(torch.as_tensor(w, dtype=torch.float32), sampling_rate, rate).numpy() if rate != sampling_rate

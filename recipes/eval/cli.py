@@ -13,7 +13,11 @@ from typing import Optional, Sequence
 
 from . import FEW_SHOT_TASKS, TASKS, ZERO_SHOT_TASKS, evaluate
 from .data import ManifestError
-from .results import format_table
+from .official import is_official_source, prepare
+from .results import format_table, write_result
+from .tiny_data import build_tiny_sets
+from .toy import evaluate_toy, format_toy_table
+
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,13 +75,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.task == "toy":
         return _main_toy(args)
     if data == "tiny":
-        from .tiny_data import build_tiny_sets
-
         data = build_tiny_sets("out/eval-tiny")[args.task]
     official_note = None
     if args.task in ZERO_SHOT_TASKS:
-        from .official import is_official_source, prepare
-
         if is_official_source(data):  # an official download (folder or gold.csv): convert it for this task
             try:
                 source = data
@@ -111,8 +111,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if official_note:
         result["notes"].append(official_note)
         if args.output:
-            from .results import write_result
-
             write_result(result, args.output)
     print(format_table(result))
     if args.output:
@@ -121,8 +119,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _main_toy(args) -> int:
-    from .toy import evaluate_toy, format_toy_table
-
     max_new = {"asr": args.max_new_tokens, "tts": args.max_new_tokens} if args.max_new_tokens else None
     try:
         result = evaluate_toy(args.model, args.data, split=args.split, output=args.output, tasks=args.tasks,

@@ -3,13 +3,13 @@
 
 from typing import Optional
 
+import modeling_spirit  # noqa: F401  (registers spirit_lm and the pipeline)
+
 
 def load_spirit(model, device: Optional[str] = None, dtype: Optional[str] = None):
     """``pipeline("spirit-lm")`` for ``model`` (returned as is when it already is one); ``(pipe, model_path)``."""
     import torch
     from transformers import pipeline
-
-    import modeling_spirit  # noqa: F401  (registers spirit_lm and the pipeline)
 
     if hasattr(model, "model") and hasattr(model, "tokenizer"):
         path = getattr(model.model, "name_or_path", "") or getattr(model.model.config, "_name_or_path", "")

@@ -24,10 +24,14 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from modeling_spirit.few_shot import few_shot_prompt
+
 from .common import context_limit, load_spirit
 from .data import AudioCache, read_manifest, resolve_audio
+from .judges import load_asr_judge
 from .metrics import compute
 from .results import add_failures, add_metric, model_variant, new_result
+
 
 TASKS = {
     # task: (label field, default shots, context limit, max new tokens, metric)
@@ -93,8 +97,6 @@ def evaluate_few_shot(
     pipe, model_path = load_spirit(model, device=device)
     judge_obj = None
     if task == "tts":
-        from .judges import load_asr_judge
-
         judge_obj = load_asr_judge(judge, device=None)
     model_ctx = context_limit(pipe)
     ctx = min(c for c in (context or default_ctx, model_ctx) if c) if (context or default_ctx or model_ctx) else None
@@ -117,7 +119,6 @@ def evaluate_few_shot(
         examples.append((c[field], units) if task == "tts" else (units, c[field]))
     if task != "tts":
         cache.encode(resolve_audio(r["audio"], base) for r in records)
-    from modeling_spirit.few_shot import few_shot_prompt
 
     kept, failures, too_long, queries, used = [], [], [], [], []
     for r in records:

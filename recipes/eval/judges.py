@@ -15,6 +15,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from modeling_spirit.constants import SAMPLING_RATE
+
 DEFAULT_JUDGE = "whisper-tiny.en"
 
 
@@ -71,7 +73,7 @@ class TransformersASRJudge:
             if wav.size < 1600:
                 out.append("")
                 continue
-            out.append(self.pipe({"raw": wav, "sampling_rate": 16000})["text"].strip())
+            out.append(self.pipe({"raw": wav, "sampling_rate": SAMPLING_RATE})["text"].strip())
         return out
 
 

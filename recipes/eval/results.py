@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from modeling_spirit import __version__
+
 # --------------------------------------------------------------------------------------------- the paper's numbers
 # (paper-facts §1.3-1.5): task -> variant -> metric key -> value (fractions for accuracies, % for error rates).
 PAPER: Dict[str, Dict[str, Dict[str, float]]] = {
@@ -48,12 +50,7 @@ PAPER_STSP_SHOTS = {3: {"t2t": 0.64, "t2s": 0.37, "s2s": 0.50, "s2t": 0.34},
 
 
 def package_version() -> str:
-    try:
-        from modeling_spirit import __version__
-
-        return __version__
-    except Exception:  # pragma: no cover
-        return "unknown"
+    return __version__
 
 
 def model_revision(path: str) -> str:

@@ -34,6 +34,10 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from modeling_spirit.constants import SPEECH_MARKER, TEXT_MARKER
+from modeling_spirit.modeling_spirit_lm import OutputModality
+from modeling_spirit.processing_spirit_lm import build_prompt
+
 from .classifiers import LABEL_TO_SENTIMENT, SpeechSentimentClassifier, TextSentimentClassifier
 from .common import context_limit, load_spirit
 from .data import AudioCache, ManifestError, read_manifest, resolve_audio
@@ -46,7 +50,7 @@ _ALIASES = {"text_text": "t2t", "text_speech": "t2s", "speech_text": "s2t", "spe
 MAX_NEW_TOKENS = {"t2t": 50, "s2t": 50, "t2s": 200, "s2s": 300}
 TEMPERATURE, TOP_P = 0.8, 0.95
 MAX_RETRIES = 3
-_PREFIX = {"text": "[Text]", "speech": "[Speech]"}
+_PREFIX = {"text": TEXT_MARKER, "speech": SPEECH_MARKER}
 
 
 def parse_directions(directions) -> List[str]:
@@ -160,9 +164,6 @@ def evaluate_stsp(
                                                       tokenizer_path=text_classifier_tokenizer)
     pipe, model_path = load_spirit(model, device=device)
     from transformers import set_seed
-
-    from modeling_spirit.modeling_spirit_lm import OutputModality
-    from modeling_spirit.processing_spirit_lm import build_prompt
 
     max_new = {**MAX_NEW_TOKENS, **(max_new_tokens or {})}
     limit_ctx = context_limit(pipe)
@@ -280,8 +281,6 @@ def evaluate_stsp(
 def _generate(pipe, model_inputs, out_mod, max_new, temperature, top_p, batch_size, progress, desc):
     """Sampled continuations (text strings or 16 kHz waveforms), batched, retrying empty ones; ``None`` when a
     record still gives nothing."""
-    from modeling_spirit.modeling_spirit_lm import OutputModality
-
     modality = OutputModality.parse(out_mod)
     gen = {"do_sample": True, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new}
     outputs: List[Any] = [None] * len(model_inputs)

@@ -18,7 +18,9 @@ from typing import Dict, List
 
 import numpy as np
 
-SR = 16000
+from modeling_spirit.constants import SAMPLING_RATE
+
+SR = SAMPLING_RATE
 WORD_S, GAP_S = 0.18, 0.04
 
 _WORDS = [("brick", "blick"), ("apple", "apsle"), ("garden", "gorpen"), ("window", "wintoc"), ("river", "rivel"),
@@ -159,7 +161,7 @@ def build_tiny_classifiers(folder, speech_labels=("angry", "happy", "sad", "defa
                          num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, classifier_proj_size=16,
                          id2label=dict(enumerate(speech_labels)), label2id={l: i for i, l in enumerate(speech_labels)})
     Wav2Vec2ForSequenceClassification(cfg).eval().save_pretrained(speech)
-    Wav2Vec2FeatureExtractor(sampling_rate=16000, do_normalize=True, return_attention_mask=True).save_pretrained(speech)
+    Wav2Vec2FeatureExtractor(sampling_rate=SAMPLING_RATE, do_normalize=True, return_attention_mask=True).save_pretrained(speech)
     text = folder / "text_classifier"
     text.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted({w for ts in _SENTIMENT_TEXT.values() for t in ts

@@ -34,6 +34,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if (ROOT / "modeling_spirit").is_dir() and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from modeling_spirit.constants import SPEECH_MARKER, TEXT_MARKER  # noqa: E402  (after the path set-up above)
+from modeling_spirit.units import units_to_string  # noqa: E402
+from processing.encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint  # noqa: E402
+from processing.interleave import build_training_texts, mix_sources  # noqa: E402
+from recipes.tiny.models import build_tiny_spirit_lm, tiny_corpus  # noqa: E402
+
 FRAMES_PER_UNIT = 2
 PAUSE_FRAMES = 2
 FRAME_RATE = 25.0
@@ -61,20 +67,14 @@ def encoded_row(sentence: str, fingerprint: str) -> Dict:
 
 
 def speech_string(sentence: str) -> str:
-    from modeling_spirit.units import units_to_string
-
     return units_to_string({"hubert": encoded_row(sentence, "")["hubert"]})
 
 
 def tiny_fingerprint(model_dir) -> str:
-    from processing.encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
-
     return speech_tokenizer_fingerprint(load_speech_tokenizer(os.path.join(model_dir, "speech_tokenizer")))["fingerprint"]
 
 
 def sentences(n: int, seed: int, per_row: int = 3) -> List[str]:
-    from recipes.tiny.models import tiny_corpus
-
     corpus = tiny_corpus(n * per_row, seed=seed)
     return [" ".join(corpus[i:i + per_row]) for i in range(0, len(corpus), per_row)]
 
@@ -83,9 +83,6 @@ def make_tiny_data(output_dir, model_dir="out/tiny-spirit-lm-base", n_train: int
                    seed: int = 0, fingerprint: str = None) -> Dict[str, str]:
     """Build the tiny model (if missing) and the datasets above; returns ``{name: path}``."""
     from datasets import Dataset, DatasetDict
-
-    from recipes.tiny.models import build_tiny_spirit_lm
-    from processing.interleave import build_training_texts, mix_sources
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -114,14 +111,14 @@ def make_tiny_data(output_dir, model_dir="out/tiny-spirit-lm-base", n_train: int
 
     with open(out / "asr.jsonl", "w") as f:
         for s in train_rows:
-            f.write(json.dumps({"prompt": "[Speech]" + speech_string(s) + "[Text]", "completion": s}) + "\n")
+            f.write(json.dumps({"prompt": SPEECH_MARKER + speech_string(s) + TEXT_MARKER, "completion": s}) + "\n")
     paths["asr"] = str(out / "asr.jsonl")
 
     rng = random.Random(seed)
     with open(out / "dpo.jsonl", "w") as f:
         for s in train_rows:
             other = rng.choice([t for t in train_rows if t != s])
-            f.write(json.dumps({"prompt": "[Text]" + s + "[Speech]", "chosen": speech_string(s),
+            f.write(json.dumps({"prompt": TEXT_MARKER + s + SPEECH_MARKER, "chosen": speech_string(s),
                                 "rejected": speech_string(other)}) + "\n")
     paths["dpo"] = str(out / "dpo.jsonl")
     return paths

@@ -63,7 +63,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-from modeling_spirit.constants import SAMPLING_RATE, SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from modeling_spirit.constants import SAMPLING_RATE, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VOCODER_SUBFOLDER
 from modeling_spirit.hub_folder import make_hub_ready
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
@@ -321,7 +321,7 @@ def _lm_data(args: ToyTrainingArguments, st: _Stages, encoded: str, model_path: 
                 )
                 texts += built["text"]
         elif kind == "text":
-            texts = ["[Text]" + t for t in sorted(set(ds["text"]))]
+            texts = [TEXT_MARKER + t for t in sorted(set(ds["text"]))]
         else:
             texts = build_training_texts(ds, kind, "base", seed=args.seed, expected_speech_tokenizer=model_path)["text"]
             if kind in ("asr", "tts") and args.pairs_per_sequence > 1:
@@ -379,8 +379,7 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
     trainer_dir = config["output_dir"]
     if os.path.isdir(trainer_dir) and any(n.startswith("checkpoint-") for n in os.listdir(trainer_dir)):
         argv += ["--resume_from_checkpoint", "true"]
-    # heavy optional dependency: recipes.scripts.pretrain imports trl (the `train` extra) at import time
-    from recipes.scripts.pretrain import main as pretrain_main
+    from recipes.scripts.pretrain import main as pretrain_main  # heavy optional dependency: trl (`train` extra)
 
     result = pretrain_main(argv)
     losses = [(h["step"], h["loss"]) for h in result["log_history"] if "loss" in h]
