@@ -1,5 +1,9 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""English sentences of a small closed world for the toy corpus (:mod:`processing.toy_corpus`).
+"""The toy model's world: English sentences of a small closed world, read aloud into the toy corpus
+(:mod:`processing.toy_corpus`) that the trained toy Spirit LM (``recipes/toy_model``) learns. One of three sentence
+generators, each for its own model: this one (trained toy), :func:`recipes.tiny.models.tiny_corpus` (the tokenizer
+corpus of the tiny RANDOM test models) and the fixed sentences of :mod:`recipes.eval.tiny_data` (tone-burst evaluation
+sets that test the evaluation machinery).
 
 ``toy_sentences(n, seed)`` returns ``n`` distinct sentences drawn from templates with a seeded ``random.Random``:
 descriptions of a small world (things, colours, places, rooms), commands to a home assistant, counting and small
@@ -35,7 +39,7 @@ def number_words(n: int) -> str:
     return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " " + number_words(rest))
 
 
-# The world: the tiny corpus's vocabulary (modeling_spirit/tiny.py), extended.
+# The world: the tiny random models' tokenizer corpus vocabulary (recipes/tiny/models.py), extended.
 SUBJECTS = ["the cat", "a small robot", "my friend", "the old man", "robin", "the blue bird", "a child", "the teacher",
             "the farmer", "my sister", "the little dog", "a tall woman", "the baker", "our neighbour", "the captain",
             "a young girl", "the doctor", "my brother", "the grey mouse", "a quiet boy"]

@@ -1,6 +1,9 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
 """Built-in tiny evaluation sets (for CI and tests): every task's manifest layout with a handful of items.
 
+Their sentences (a dozen fixed ones) are neither the toy model's world (:mod:`processing.toy_text`) nor the tiny
+random models' tokenizer corpus (:func:`recipes.tiny.models.tiny_corpus`): they only have to exercise the layouts.
+
 Audio is *generated*, deterministically: each word becomes a short tone burst whose pitch and timbre come from the
 word's letters, so every file has exact word timings (stored in the manifest as ``words``: ``[word, start, end]``
 in seconds). It is not speech: the sets test the machinery and the layouts, not a model's quality.
