@@ -48,8 +48,10 @@ PENDING: Set[Tuple[str, str, str]] = {
     # helper "reliability"
     ('processing/interleave.py', 'import inside a function', 'processing.encode_units'),
     # helper "splits"
-    ('processing/train_speech_tokenizer.py', 'import inside a function', 'modeling_spirit.configuration_spirit_speech_tokenizer'),
-    ('processing/train_speech_tokenizer.py', 'import inside a function', 'modeling_spirit.modeling_spirit_speech_tokenizer'),
+    ('processing/train_speech_tokenizer.py', 'import inside a function',
+     'modeling_spirit.configuration_spirit_speech_tokenizer'),
+    ('processing/train_speech_tokenizer.py', 'import inside a function',
+     'modeling_spirit.modeling_spirit_speech_tokenizer'),
     ('processing/train_speech_tokenizer.py', 'import inside a function', 'processing.phonemes'),
     ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.few_shot_tasks'),
     ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.stsp'),

@@ -31,7 +31,9 @@ from trl import ScriptArguments
 
 import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
 from hub_cards.push import push_spirit_lm
-from modeling_spirit.constants import SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER
+from modeling_spirit.constants import (
+    SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER,
+)
 from modeling_spirit.hub_folder import make_hub_ready
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
 from processing.encode_units import (

@@ -23,7 +23,8 @@ DEFAULT_MIXTURE = {"speech": 0.2, "text": 0.1, "interleaved": 0.3, "asr": 0.2, "
 
 @dataclass
 class ToyTrainingArguments:
-    """Settings of :func:`train_toy` (also the command line). ``preset="ci"`` shrinks every stage (see PRESETS)."""
+    """Settings of :func:`recipes.toy.stages.train_toy` (also the command line). ``preset="ci"`` shrinks every stage
+    (see PRESETS)."""
 
     output_dir: str = field(default="out/toy-spirit-lm", metadata={"help": "The trained Hub-ready Spirit LM folder."})
     work_dir: Optional[str] = field(default=None, metadata={"help": "Stage outputs (default: <output_dir>-work)."})

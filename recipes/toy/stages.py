@@ -373,7 +373,7 @@ def _lm(args: ToyTrainingArguments, st: _Stages, model_path: str, files: Dict[st
     }
     cfg_path = os.path.join(work, "config.yaml")
     with open(cfg_path, "w", encoding="utf-8") as f:
-        f.write("# Written by processing/train_toy.py: the toy Spirit LM's pretraining run (recipes/scripts/pretrain.py)\n")
+        f.write("# Written by recipes/toy/stages.py: the toy Spirit LM's pretraining run (recipes/scripts/pretrain.py)\n")
         yaml.safe_dump(config, f, sort_keys=False)
     argv = [cfg_path]
     trainer_dir = config["output_dir"]
