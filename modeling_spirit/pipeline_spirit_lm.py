@@ -48,6 +48,7 @@ from .output_spirit_lm import (
     vocode_speech_segment,
 )
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
+from .streaming_spirit_lm import stream
 
 logger = logging.get_logger(__name__)
 
@@ -126,8 +127,6 @@ class SpiritLMPipeline(Pipeline):
         instead; see ``streaming_spirit_lm.stream``.
         """
         if kwargs.pop("stream", False):
-            from .streaming_spirit_lm import stream
-
             return stream(self, inputs, **kwargs)
         batch_size = kwargs.pop("batch_size", None) or self._batch_size or 8
         if inputs is None and "prompt" not in kwargs:

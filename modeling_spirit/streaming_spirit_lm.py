@@ -20,9 +20,12 @@ keyword) plus ``chunk_units`` (new 25 Hz frames per audio chunk after the first,
 
 where ``k`` is the index of the output segment (as in :func:`split_generated_ids`) the chunk belongs to.
 ``model.generate`` runs in a background thread (the pattern of transformers' ``TextIteratorStreamer``) and hands
-every new id to a :class:`SpiritLMTokenStreamer`; the iterator switches on modality by id range: text ids become
-text deltas (decoded incrementally, leading spaces kept), unit ids are fed to the vocoder's streaming decode as
-they arrive, markers and special ids are dropped.
+every new id to a :class:`SpiritLMTokenStreamer`. Each id is then fed to a :class:`SpiritLMOutputStreamState`, a
+thin driver with explicit state over the one output path of :mod:`.output_spirit_lm`: the same id classification
+(:class:`~.output_spirit_lm.SpiritLMIdLayout`), the same drop rules (:class:`~.output_spirit_lm.SpiritLMSpeechRules`),
+the same unit alignment (:class:`~.units.SpiritLMUnitAligner`) and the vocoder's
+:class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder`. Text ids become text deltas (decoded
+incrementally, leading spaces kept), unit ids are vocoded as they arrive, markers and special ids are dropped.
 
 What the stream equals (greedy decoding, same options):
 
@@ -35,7 +38,10 @@ What the stream equals (greedy decoding, same options):
   has at least 24 HuBERT units, so its audio starts once the 24th unit has arrived). **Departure:** a first speech
   segment that continues the prompt's speech is vocoded from its *own* units only; the plain call vocodes it with
   the prompt's last speech run as context and cuts the waveform proportionally (spec §1.5), which needs the
-  segment's final length. Every streamed speech segment therefore equals ``vocoder.decode(units of the segment)``.
+  segment's final length before any audio could be emitted. This is
+  ``SpiritLMSpeechRules(continue_prompt_speech=False)``; the plain path gives the same audio with that flag
+  (``vocode_speech_segment(..., rules=SpiritLMSpeechRules(continue_prompt_speech=False))``). Every streamed speech
+  segment therefore equals ``vocoder.decode(units of the segment)``. Everywhere else streamed = plain.
 
 Only one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
 the first ``next()``; closing the iterator (or leaving a ``for`` loop early and dropping it) stops generation.
