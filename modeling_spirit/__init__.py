@@ -8,6 +8,7 @@ and the ``"spirit-lm"`` task with ``pipeline``, so saved folders load without ``
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForCausalLM, AutoProcessor, AutoTokenizer
 from transformers.pipelines import PIPELINE_REGISTRY
 
+from .components import load_component
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .configuration_spirit_lm import SpiritLMConfig
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
@@ -22,6 +23,7 @@ from .modeling_spirit_lm import (
     split_generated_ids,
 )
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
+from .output_spirit_lm import SpiritLMIdLayout, SpiritLMSpeechRules
 from .pipeline_spirit_lm import SpiritLMPipeline
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, normalize_input
 from .tokenization_spirit_lm import SpiritLMTokenizer, SpiritLMTokenizerFast
@@ -85,6 +87,8 @@ __all__ = [
     "SpiritLMForCausalLM",
     "SpiritLMModalityLogitsProcessor",
     "SpiritLMSegment",
+    "SpiritLMIdLayout",
+    "SpiritLMSpeechRules",
     "SpiritLMPipeline",
     "SpiritLMProcessor",
     "SpiritLMFeatureExtractor",
@@ -101,4 +105,5 @@ __all__ = [
     "does_start_with_speech_token",
     "does_end_with_speech_token",
     "find_prompt_last_speech_start_position",
+    "load_component",
 ]

@@ -26,12 +26,14 @@ from typing import Any, Optional, Union
 import numpy as np
 import torch
 
+from .constants import SAMPLING_RATE
+
 try:  # optional: decoding and resampling
     import torchaudio
 except ImportError:  # pragma: no cover - exercised only without the extra
     torchaudio = None
 
-EXPECTED_SAMPLING_RATE = 16000
+EXPECTED_SAMPLING_RATE = SAMPLING_RATE  # backwards-compatible name
 
 _INT_SCALES = {
     torch.int16: 32768.0,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from transformers import PreTrainedConfig
 
-SAMPLING_RATE = 16000  # Hz, output of both released vocoders.
-HUBERT_FRAME_RATE = 25  # Hz, one HuBERT unit every 640 samples.
+from .constants import SAMPLING_RATE  # re-exported in __all__ (users import it from here)
 
 
 class SpiritLMHifiGanConfig(PreTrainedConfig):

@@ -1,17 +1,23 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
 """Spirit LM configuration: a Llama-2 configuration that also carries the speech-token layout.
 
-The layout (ids of the modality markers and of every unit range) lives here and only here: every conversion between
-codebook indices (``*_units``) and LM vocabulary indices (``*_ids``) goes through :class:`SpiritLMConfig`.
+The layout (ids of the modality markers and of every unit range) lives here and only here. What uses it:
+
+* generated ids → units (the output path, :mod:`.output_spirit_lm`): :meth:`SpiritLMConfig.id_to_unit` and the
+  ``is_*_id`` predicates, never string parsing;
+* units → ids for code that holds unit arrays: :meth:`SpiritLMConfig.units_to_ids`;
+* the tokenizers are *built* from :meth:`SpiritLMConfig.layout_tokens` (each ``[Hu5]`` etc. becomes an added token
+  at its layout id). Prompts, however, go in as strings: the speech tokenizer writes a unit string
+  (``[St71][Pi39][Hu99]...``) and the text tokenizer turns its pieces into ids, which are the layout's ids only
+  because the tokenizer was built from this layout (``decode_text_ids`` checks that the two agree).
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from transformers import LlamaConfig
 
-VARIANTS = ("base", "expressive")
-STREAMS = ("hubert", "pitch", "style")
-STREAM_PREFIXES = {"hubert": "Hu", "pitch": "Pi", "style": "St"}
+from .constants import HUBERT_FRAME_RATE, HUBERT_SORT_RATE, PITCH_SORT_RATE, SAMPLING_RATE, SPEECH_MARKER
+from .constants import STREAM_PREFIXES, STREAMS, STYLE_SORT_RATE, TEXT_MARKER, VARIANTS
 
 # Codebook sizes of the released speech tokenizers (HuBERT: 500 clusters + the CTC blank index 500).
 _DEFAULT_UNITS = {"base": (501, 0, 0), "expressive": (501, 64, 100)}
@@ -105,11 +111,11 @@ class SpiritLMConfig(LlamaConfig):
     vocab_size: int = 0
     max_position_embeddings: int = 4096
     rms_norm_eps: float = 1e-5
-    hubert_rate: float = 24.99
-    hubert_frame_rate: float = 25.0
-    pitch_rate: float = 12.5
-    style_rate: float = 1.0
-    sampling_rate: int = 16000
+    hubert_rate: float = HUBERT_SORT_RATE
+    hubert_frame_rate: float = float(HUBERT_FRAME_RATE)
+    pitch_rate: float = PITCH_SORT_RATE
+    style_rate: float = STYLE_SORT_RATE
+    sampling_rate: int = SAMPLING_RATE
     default_speaker: int = 2
     default_style: int = 8
 
@@ -142,11 +148,24 @@ class SpiritLMConfig(LlamaConfig):
             m = max(1, int(self.pad_vocab_to_multiple_of))
             self.vocab_size = -(-self.num_used_ids // m) * m
         self._validate_layout()
+        # The `custom_pipelines` entry read from config.json is kept aside and always saved back (see `to_dict`), so
+        # that what is saved never depends on whether this process imported the package.
+        self._saved_custom_pipelines = kwargs.get("custom_pipelines")
         if kwargs.get("custom_pipelines") and _pipeline_registered_locally():
-            # The installed package registered pipeline("spirit-lm"): use it, so that no trust_remote_code is needed.
-            # (Saved folders get `custom_pipelines` back from `hub_folder.make_hub_ready`.)
+            # The installed package registered pipeline("spirit-lm"): use it, so that no trust_remote_code is needed
+            # (transformers' `pipeline()` would otherwise insist on the folder's remote code).
             kwargs.pop("custom_pipelines")
         super().__post_init__(**kwargs)
+
+    def to_dict(self):
+        """As [`PretrainedConfig.to_dict`], with the `custom_pipelines` entry this config was loaded with (if any),
+        also when it was set aside because the installed package serves ``pipeline("spirit-lm")``: a config saves
+        the same `custom_pipelines` whether or not ``modeling_spirit`` was imported in this process."""
+        output = super().to_dict()
+        saved = output.pop("_saved_custom_pipelines", None)
+        if saved and "custom_pipelines" not in output:
+            output["custom_pipelines"] = saved
+        return output
 
     # ------------------------------------------------------------------------------------------------------------
     # Layout
@@ -232,7 +251,7 @@ class SpiritLMConfig(LlamaConfig):
 
     def layout_tokens(self) -> List[Tuple[int, str]]:
         """``(id, token)`` for every marker and unit token, in id order (used to build tokenizers)."""
-        tokens = [(self.text_marker_id, "[Text]"), (self.speech_marker_id, "[Speech]")]
+        tokens = [(self.text_marker_id, TEXT_MARKER), (self.speech_marker_id, SPEECH_MARKER)]
         for s, (lo, n) in self.stream_ranges.items():
             tokens.extend((lo + u, f"[{STREAM_PREFIXES[s]}{u}]") for u in range(n))
         return sorted(tokens)

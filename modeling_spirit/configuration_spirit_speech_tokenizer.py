@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from transformers import PreTrainedConfig
-
 import json
 import os
 
-SPEECH_TOKENIZER_VARIANTS = ("base", "expressive")
+from transformers import PreTrainedConfig
+
+from .constants import HUBERT_SORT_RATE, PITCH_SORT_RATE, SAMPLING_RATE, STYLE_SORT_RATE, VARIANTS
+
+SPEECH_TOKENIZER_VARIANTS = VARIANTS  # backwards-compatible name
 
 
 def fix_auto_map(auto_map: Optional[dict]) -> Optional[dict]:
@@ -179,12 +181,12 @@ class SpiritLMSpeechTokenizerConfig(PreTrainedConfig):
     style_config: Optional[dict] = None
     style_pool_size: int = 50
     style_normalize: bool = True
-    sampling_rate: int = 16000
+    sampling_rate: int = SAMPLING_RATE
     max_wav_chunk: int = 1_600_000
     min_wav_chunk: int = 1280
-    hubert_rate: float = 24.99
-    pitch_rate: float = 12.5
-    style_rate: float = 1.0
+    hubert_rate: float = HUBERT_SORT_RATE
+    pitch_rate: float = PITCH_SORT_RATE
+    style_rate: float = STYLE_SORT_RATE
     batch_max_samples: int = 3_200_000
 
     def __post_init__(self, **kwargs: Any):

@@ -13,6 +13,7 @@ import numpy as np
 from transformers import BatchFeature, SequenceFeatureExtractor
 
 from .audio_utils import load_audio
+from .constants import SAMPLING_RATE
 
 
 class SpiritLMFeatureExtractor(SequenceFeatureExtractor):
@@ -31,7 +32,7 @@ class SpiritLMFeatureExtractor(SequenceFeatureExtractor):
 
     model_input_names = ["input_values", "attention_mask"]
 
-    def __init__(self, feature_size=1, sampling_rate=16000, padding_value=0.0, return_attention_mask=True, **kwargs):
+    def __init__(self, feature_size=1, sampling_rate=SAMPLING_RATE, padding_value=0.0, return_attention_mask=True, **kwargs):
         super().__init__(
             feature_size=feature_size,
             sampling_rate=sampling_rate,

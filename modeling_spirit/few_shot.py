@@ -12,15 +12,31 @@ Generation then stops when the model opens the next example (the marker of the p
 does this with ``pipe(query, few_shot="asr", examples=[(audio, "transcript"), ...])``.
 """
 
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
-from .units import SPEECH_MARKER, TEXT_MARKER, does_start_with_speech_token
+from .constants import SPEECH_MARKER, TEXT_MARKER
+from .units import does_start_with_speech_token
 
 FEW_SHOT_TASKS = ("asr", "tts", "intent")
 INTENT_PREFIX = "A:"
 
-# For each task: the modality of the answer, and the marker that opens the next example (where generation stops).
-TASK_OUTPUT = {"asr": ("text", SPEECH_MARKER), "tts": ("speech", TEXT_MARKER), "intent": ("text", SPEECH_MARKER)}
+# For each task: the modality of the query (its marker opens the next example, where generation stops) and of the
+# answer.
+TASK_MODALITIES = {"asr": ("speech", "text"), "tts": ("text", "speech"), "intent": ("speech", "text")}
+# For each task: the modality of the answer, and the marker that opens the next example (kept for users of this name).
+TASK_OUTPUT = {
+    task: (answer, SPEECH_MARKER if query == "speech" else TEXT_MARKER)
+    for task, (query, answer) in TASK_MODALITIES.items()
+}
+
+
+def few_shot_stop_ids(task: str, config) -> List[int]:
+    """The ids where few-shot generation stops: the config's EOS id(s), then the marker id (``config.text_marker_id``
+    / ``config.speech_marker_id``) of the query's modality, which opens the next example."""
+    query = TASK_MODALITIES[_check_task(task)][0]
+    stop_id = config.speech_marker_id if query == "speech" else config.text_marker_id
+    eos = config.eos_token_id
+    return [*(eos if isinstance(eos, (list, tuple)) else [eos]), stop_id]
 
 
 def _check_task(task: str) -> str:
@@ -78,4 +94,4 @@ def few_shot_prompt(
     return "".join(parts)
 
 
-__all__ = ["few_shot_prompt", "FEW_SHOT_TASKS", "TASK_OUTPUT", "INTENT_PREFIX"]
+__all__ = ["few_shot_prompt", "few_shot_stop_ids", "FEW_SHOT_TASKS", "TASK_MODALITIES", "TASK_OUTPUT", "INTENT_PREFIX"]

@@ -16,7 +16,7 @@ uses slope 0.01, durations are ``clamp(round(exp(log_d) - 1), min=1)``.
 
 Beyond the original: exact batching of sequences of different lengths (padding never reaches a valid sample: every
 convolution output is re-zeroed beyond each item's length, so every convolution sees the same zero padding as in an
-unbatched run), chunked streaming with receptive-field overlap, and an opt-in bfloat16 path (cached bf16 copy of
+unbatched run), chunked streaming with receptive-field overlap (:mod:`.streaming_spirit_hifigan`), and an opt-in bfloat16 path (cached bf16 copy of
 the weights).
 """
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -35,7 +34,10 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from .components import auto_subfolder
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from .constants import VOCODER_SUBFOLDER
+from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
 from .units import string_to_units
 
 UnitsInput = Union[str, Dict[str, Any], Sequence[int]]
@@ -138,19 +140,6 @@ class SpiritLMDurationPredictor(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _is_vocoder_dir(path: str) -> bool:
-    cfg = os.path.join(path, "config.json")
-    if not os.path.isfile(cfg):
-        return False
-    import json
-
-    with open(cfg, encoding="utf-8") as f:
-        try:
-            return json.load(f).get("model_type") == SpiritLMHifiGanConfig.model_type
-        except ValueError:
-            return False
-
-
 class SpiritLMHifiGan(PreTrainedModel):
     """Spirit LM unit HiFi-GAN vocoder (base: HuBERT units + speaker + style id; expressive: HuBERT + pitch + style
     units + speaker), with the original's duration predictor.
@@ -202,14 +191,10 @@ class SpiritLMHifiGan(PreTrainedModel):
         """`PreTrainedModel.from_pretrained`, plus: a local folder that is not itself a vocoder folder (no
         ``config.json``, or the config of another model such as the Spirit LM) but has a ``vocoder/`` subfolder
         (the layout written by the converter) loads from that subfolder."""
-        path = os.fspath(pretrained_model_name_or_path)
-        if (
-            not kwargs.get("subfolder")
-            and os.path.isdir(path)
-            and not _is_vocoder_dir(path)
-            and os.path.isfile(os.path.join(path, "vocoder", "config.json"))
-        ):
-            kwargs["subfolder"] = "vocoder"
+        if not kwargs.get("subfolder"):
+            subfolder = auto_subfolder(pretrained_model_name_or_path, VOCODER_SUBFOLDER, SpiritLMHifiGanConfig.model_type)
+            if subfolder:
+                kwargs["subfolder"] = subfolder
         return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
 
     # ------------------------------------------------------------------------------------------------ properties
@@ -756,7 +741,14 @@ class SpiritLMHifiGan(PreTrainedModel):
             pieces = units
             if dur_pred and self.duration_predictor is None:
                 raise ValueError("`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False`.")
-        yield from self._stream(pieces, chunk_units, spk, sty, dur_pred, dtype)
+        decoder = SpiritLMHifiGanStreamDecoder(self, chunk_units, spk, sty, dur_pred, dtype)
+        for piece in pieces:
+            chunk = decoder.push(piece)
+            if chunk is not None:
+                yield chunk
+        chunk = decoder.end()
+        if chunk is not None:
+            yield chunk
 
     def _split_pieces(self, streams: Dict[str, List[int]], chunk: int, dur_pred: bool) -> Iterator[Dict[str, list]]:
         N = len(streams["hubert"])
@@ -776,129 +768,23 @@ class SpiritLMHifiGan(PreTrainedModel):
                 sent[k] = max(sent[k], end)
             yield piece
 
-    @torch.no_grad()
-    def _stream(
-        self, pieces: Iterable[Any], chunk_units: int, spk, sty, dur_pred: bool, dtype
-    ) -> Iterator[np.ndarray]:
-        cfg = self.config
-        dev = self.device
-        R = self.receptive_field_frames
-        Rd = SpiritLMDurationPredictor.receptive_radius
-        hop = self.hop_length
-        ratios = {"pitch": cfg.f0_upsample_ratio, "style": cfg.style_upsample_ratio}
-        expect = [k for k, n in (("pitch", cfg.num_f0_tokens), ("style", cfg.num_style_tokens)) if n]
-        acc: Dict[str, List[int]] = {"hubert": [], **{k: [] for k in expect}}
-        durations: List[int] = []  # final durations, one per unit
-        frame_src: List[int] = []  # unit index of every final frame (dur_pred) / unused otherwise
-        emitted = 0  # frames already emitted
-        speaker_ids = None if spk is None else torch.tensor([spk], device=dev)
-        style_ids = None if sty is None else torch.tensor([sty], device=dev)
-        sizes = self._stream_sizes()
-
-        def frame_streams(a: int, b: int) -> Dict[str, torch.Tensor]:
-            """Frame-aligned units of frames [a, b)."""
-            out = {}
-            if dur_pred:
-                idx = frame_src[a:b]
-                for k, v in acc.items():
-                    out[k] = torch.tensor([v[i] for i in idx], dtype=torch.long, device=dev)
-            else:
-                out["hubert"] = torch.tensor(acc["hubert"][a:b], dtype=torch.long, device=dev)
-                for k in expect:
-                    v, r = acc[k], ratios[k]
-                    aligned = [v[min(n // r, len(v) - 1)] for n in range(a, b)]
-                    out[k] = torch.tensor(aligned, dtype=torch.long, device=dev)
-            return out
-
-        def synth(a: int, b: int, total_final: int) -> np.ndarray:
-            ws, we = max(0, a - R), min(total_final, b + R)
-            fs = frame_streams(ws, we)
-            pitch = fs["pitch"][None] if "pitch" in fs else None  # (1, T)
-            style = fs["style"][None] if "style" in fs else None  # (1, T)
-            feats = self.embed_frames(fs["hubert"][None], pitch, style, speaker_ids, style_ids)
-            wav = self._run_generator(feats, None, dtype)[0]  # (S,)
-            return wav[(a - ws) * hop : (b - ws) * hop].cpu().numpy()
-
-        def add_piece(piece: Any) -> None:
-            if isinstance(piece, (int, np.integer)) and not isinstance(piece, bool):
-                piece = {"hubert": [int(piece)]}
-            elif isinstance(piece, torch.Tensor) and piece.dim() == 0:
-                piece = {"hubert": [int(piece)]}
-            elif not isinstance(piece, dict):
-                piece = {"hubert": piece}
-            unknown = set(piece) - {"hubert", "pitch", "style"}
-            if unknown:
-                raise ValueError(f"Unknown unit streams {sorted(unknown)}; allowed keys are 'hubert', 'pitch', 'style'.")
-            for k in piece:
-                if k != "hubert" and k not in expect:
-                    raise ValueError(
-                        f"This is a base vocoder (no {k}-unit embedding) but a '{k}' stream piece was given; drop it "
-                        "or use the expressive vocoder."
-                    )
-            new = {k: self._int_list(piece.get(k), k, sizes[k]) for k in acc}
-            if dur_pred:
-                for k in expect:
-                    if len(new[k]) != len(new["hubert"]):
-                        raise ValueError(
-                            f"With duration prediction every piece's streams must be aligned: '{k}' has "
-                            f"{len(new[k])} units but 'hubert' has {len(new['hubert'])}."
-                        )
-            for k in acc:
-                acc[k].extend(new[k])
-
-        def finalize_units(ended: bool) -> None:
-            n = len(acc["hubert"])
-            done = len(durations)
-            upto = n if ended else max(done, n - Rd)
-            if upto <= done:
-                return
-            ws, we = max(0, done - Rd), min(n, upto + Rd)
-            x = torch.tensor(acc["hubert"][ws:we], dtype=torch.long, device=dev)[None]
-            d = self.predict_durations(x)[0, done - ws : upto - ws].tolist()
-            for i, di in enumerate(d):
-                durations.append(int(di))
-                frame_src.extend([done + i] * int(di))
-
-        def final_frames(ended: bool) -> int:
-            if dur_pred:
-                return len(frame_src)
-            N = len(acc["hubert"])
-            if ended:
-                return N
-            F_ = N
-            for k in expect:
-                F_ = min(F_, len(acc[k]) * ratios[k])
-            return F_
-
-        it = iter(pieces)
-        ended = False
-        while not ended:
-            try:
-                add_piece(next(it))
-            except StopIteration:
-                ended = True
-            if ended and not dur_pred:
-                N = len(acc["hubert"])
-                for k in expect:
-                    K, r = len(acc[k]), ratios[k]
-                    if abs(K * r - N) / r > 1:
-                        raise ValueError(
-                            f"'{k}' has {K} units but 'hubert' has {N}: without duration prediction a raw {k} "
-                            f"stream must cover the hubert units at 1/{r} of their rate (|K x {r} - N| / {r} <= 1)."
-                        )
-            if dur_pred:
-                finalize_units(ended)
-            total = final_frames(ended)
-            target = total if ended else total - R
-            # The first chunk goes out once min(chunk_units, 5) frames are final (latency); later ones once at least
-            # `chunk_units` new frames are final (everything at the end), so that unit-by-unit arrival does not
-            # pay the receptive-field overlap for every single unit.
-            min_new = min(chunk_units, 5) if emitted == 0 else chunk_units
-            if target > emitted and (ended or target - emitted >= min_new):
-                chunk = synth(emitted, target, total)
-                emitted = target
-                if chunk.size:
-                    yield chunk
+    def stream_decoder(
+        self,
+        chunk_units: int = 25,
+        speaker_id: Union[int, str, None] = None,
+        style_id: Union[int, str, None] = None,
+        dur_pred: bool = True,
+        dtype: Optional[torch.dtype] = None,
+    ) -> SpiritLMHifiGanStreamDecoder:
+        """A push-based :class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder` (explicit state):
+        ``chunk = decoder.push(piece)`` as units arrive, ``decoder.end()`` for the rest. Arguments as in
+        [`decode_stream`]."""
+        if dur_pred and self.duration_predictor is None:
+            raise ValueError("`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False`.")
+        return SpiritLMHifiGanStreamDecoder(
+            self, chunk_units, self._resolve_id(speaker_id, "speaker"), self._resolve_id(style_id, "style"),
+            dur_pred, dtype,
+        )
 
 
 # Saved folders carry their code and an auto_map, so `AutoModel.from_pretrained(dir, trust_remote_code=True)` works.

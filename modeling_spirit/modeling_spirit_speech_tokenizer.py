@@ -35,7 +35,10 @@ from transformers import HubertConfig, HubertModel, PreTrainedModel, Wav2Vec2Con
 from transformers.utils import ModelOutput
 
 from .audio_utils import check_sampling_rate, load_audio
+from .components import auto_subfolder, load_component
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig, fix_auto_map, fix_saved_auto_map
+from .constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from .modeling_spirit_hifigan import SpiritLMHifiGan
 from .units import units_to_string
 
 
@@ -47,7 +50,6 @@ def _import_torchfcpe():
         return None
     return torchfcpe
 
-SPEECH_TOKENIZER_SUBFOLDER = "speech_tokenizer"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -472,11 +474,63 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
         """As ``PreTrainedModel.from_pretrained``; a full Spirit LM folder whose speech tokenizer sits in
         ``speech_tokenizer/`` (and which is not itself a speech-tokenizer folder) loads from that subfolder."""
         path = os.fspath(pretrained_model_name_or_path) if isinstance(pretrained_model_name_or_path, os.PathLike) else pretrained_model_name_or_path
-        if isinstance(path, str) and os.path.isdir(path) and "subfolder" not in kwargs:
-            sub_cfg = os.path.join(path, SPEECH_TOKENIZER_SUBFOLDER, "config.json")
-            if os.path.isfile(sub_cfg) and not _is_speech_tokenizer_dir(path):
-                kwargs["subfolder"] = SPEECH_TOKENIZER_SUBFOLDER
-        return super().from_pretrained(path, *args, **kwargs)
+        if "subfolder" not in kwargs:
+            subfolder = auto_subfolder(path, SPEECH_TOKENIZER_SUBFOLDER, SpiritLMSpeechTokenizerConfig.model_type)
+            if subfolder:
+                kwargs["subfolder"] = subfolder
+        model = super().from_pretrained(path, *args, **kwargs)
+        # Where the vocoder saved beside this speech tokenizer would be (see `decode`): `<folder>/vocoder` for a
+        # Spirit LM folder whose speech tokenizer sits in `<folder>/speech_tokenizer`.
+        sub = kwargs.get("subfolder") or ""
+        if isinstance(path, str) and sub.rstrip("/").split("/")[-1] == SPEECH_TOKENIZER_SUBFOLDER:
+            model._vocoder_root = (path, kwargs.get("revision"))
+        elif isinstance(path, str) and os.path.isdir(path) and not sub:
+            parent = os.path.dirname(os.path.abspath(path))
+            if os.path.basename(os.path.abspath(path)) == SPEECH_TOKENIZER_SUBFOLDER:
+                model._vocoder_root = (parent, None)
+        return model
+
+    # ------------------------------------------------------------------ decoding (the original's API)
+    def attach_vocoder(self, vocoder) -> "SpiritLMSpeechTokenizer":
+        """Use ``vocoder`` (a :class:`SpiritLMHifiGan`) for :meth:`decode`; returns ``self``."""
+        self.__dict__["_vocoder"] = vocoder
+        return self
+
+    @property
+    def vocoder(self):
+        """The vocoder :meth:`decode` uses: the one attached with :meth:`attach_vocoder`, else the one saved beside
+        this speech tokenizer in its Spirit LM folder (``<folder>/vocoder``, loaded on first use), else ``None``."""
+        if self.__dict__.get("_vocoder") is None:
+            root = self.__dict__.get("_vocoder_root")
+            if root is not None:
+                vocoder = load_component(SpiritLMHifiGan, root[0], VOCODER_SUBFOLDER, revision=root[1])
+                if vocoder is not None:
+                    vocoder = vocoder.to(self.device)
+                self.__dict__["_vocoder"] = vocoder
+                self.__dict__["_vocoder_root"] = None
+        return self.__dict__.get("_vocoder")
+
+    def decode(self, units_or_string, speaker_id: Union[int, str, None] = 2, dur_pred: bool = True, **kwargs):
+        """Units → 16 kHz waveform, as the original's ``SpiritLMTokenizer.decode(units_or_string, speaker_id=2,
+        dur_pred=True)``: delegates to :meth:`SpiritLMHifiGan.decode` of :attr:`vocoder` (the vocoder saved beside
+        this speech tokenizer, or one attached with :meth:`attach_vocoder`). Extra keywords (``style_id``,
+        ``dtype``) are passed on.
+
+        Args:
+            units_or_string: a unit string (``"[St71][Pi39][Hu99]..."``), a units dict (e.g. from
+                :meth:`encode_units`) or a list of them.
+            speaker_id (`int` or `str`, defaults to 2): the vocoder's speaker.
+            dur_pred (`bool`, defaults to `True`): predict durations (see :meth:`SpiritLMHifiGan.decode`).
+        """
+        vocoder = self.vocoder
+        if vocoder is None:
+            raise ValueError(
+                "This speech tokenizer has no vocoder to decode with: it was not loaded from a Spirit LM folder with "
+                f"a `{VOCODER_SUBFOLDER}/` beside its `{SPEECH_TOKENIZER_SUBFOLDER}/`, and none was attached. Load "
+                "one (`SpiritLMHifiGan.from_pretrained(folder)`) and call `speech_tokenizer.attach_vocoder(vocoder)`, "
+                "or call `vocoder.decode(...)` directly."
+            )
+        return vocoder.decode(units_or_string, speaker_id=speaker_id, dur_pred=dur_pred, **kwargs)
 
     def save_pretrained(self, save_directory, *args, **kwargs):
         """``PreTrainedModel.save_pretrained`` (safetensors), with a remote-code ``auto_map`` that loads."""
@@ -734,19 +788,6 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
-
-
-def _is_speech_tokenizer_dir(path: str) -> bool:
-    cfg = os.path.join(path, "config.json")
-    if not os.path.isfile(cfg):
-        return False
-    import json
-
-    with open(cfg, encoding="utf-8") as f:
-        try:
-            return json.load(f).get("model_type") == SpiritLMSpeechTokenizerConfig.model_type
-        except ValueError:
-            return False
 
 
 __all__ = [

@@ -26,7 +26,6 @@ Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, fe
 the model opens the next example.
 """
 
-import os
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -34,39 +33,32 @@ import torch
 from transformers import Pipeline, set_seed
 from transformers.utils import logging
 
-logger = logging.get_logger(__name__)
-
+from .components import load_component
+from .constants import SAMPLING_RATE, SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
-from .few_shot import TASK_OUTPUT, _check_task, few_shot_prompt
+from .few_shot import TASK_MODALITIES, _check_task, few_shot_prompt, few_shot_stop_ids
 from .modeling_spirit_hifigan import SpiritLMHifiGan
 from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-from .modeling_spirit_lm import OutputModality, continued_speech_start, keep_later_speech_segment
+from .output_spirit_lm import (
+    OutputModality,
+    SpiritLMIdLayout,
+    SpiritLMSegment,
+    SpiritLMSpeechRules,
+    decode_segments,
+    vocode_speech_segment,
+)
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
+from .streaming_spirit_lm import stream
+
+logger = logging.get_logger(__name__)
 
 _PREPROCESS_KEYS = ("output_modality", "prompt", "seed")
 _POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
 _FORWARD_KEYS = ("original_banned_tokens",)
-
-
-def _load_subfolder(cls, root: str, subfolder: str):
-    """``cls.from_pretrained(root, subfolder=...)`` or ``None`` when the folder/repository has no such component."""
-    if os.path.isdir(root):
-        if not os.path.isfile(os.path.join(root, subfolder, "config.json")):
-            return None
-        return cls.from_pretrained(os.path.join(root, subfolder)).eval()
-    try:
-        from huggingface_hub import file_exists
-        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
-        try:
-            present = file_exists(root, f"{subfolder}/config.json")
-        except (OfflineModeIsEnabled, HfHubHTTPError, OSError, ValueError):
-            present = None  # offline: try the cache
-        if present is False:
-            return None
-        return cls.from_pretrained(root, subfolder=subfolder).eval()
-    except OSError:
-        return None
+_NO_VOCODER = (
+    "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` to the "
+    "pipeline, or ask for output_modality='text'."
+)
 
 
 class SpiritLMPipeline(Pipeline):
@@ -102,9 +94,9 @@ class SpiritLMPipeline(Pipeline):
         if not root:
             return
         if self.vocoder is None:
-            self.vocoder = _load_subfolder(SpiritLMHifiGan, root, "vocoder")
+            self.vocoder = load_component(SpiritLMHifiGan, root, VOCODER_SUBFOLDER)
         if self.speech_tokenizer is None:
-            self.speech_tokenizer = _load_subfolder(SpiritLMSpeechTokenizer, root, "speech_tokenizer")
+            self.speech_tokenizer = load_component(SpiritLMSpeechTokenizer, root, SPEECH_TOKENIZER_SUBFOLDER)
 
     # -- parameters ----------------------------------------------------------------------------------------------
     def _sanitize_parameters(self, **kwargs):
@@ -119,11 +111,7 @@ class SpiritLMPipeline(Pipeline):
             task = _check_task(kwargs.pop("few_shot"))
             preprocess["few_shot"] = (task, kwargs.pop("examples", None))
             # Generate freely and stop where the model opens the next example (spec: paper appendix B formats).
-            stop_marker = TASK_OUTPUT[task][1]
-            config = self.model.config
-            stop_id = config.speech_marker_id if stop_marker == "[Speech]" else config.text_marker_id
-            eos = config.eos_token_id
-            kwargs["eos_token_id"] = [*(eos if isinstance(eos, (list, tuple)) else [eos]), stop_id]
+            kwargs["eos_token_id"] = few_shot_stop_ids(task, self.model.config)
             forward["output_modality"] = postprocess["output_modality"] = OutputModality.ARBITRARY
             postprocess["few_shot"] = task
         elif "examples" in kwargs:
@@ -139,8 +127,6 @@ class SpiritLMPipeline(Pipeline):
         instead; see ``streaming_spirit_lm.stream``.
         """
         if kwargs.pop("stream", False):
-            from .streaming_spirit_lm import stream
-
             return stream(self, inputs, **kwargs)
         batch_size = kwargs.pop("batch_size", None) or self._batch_size or 8
         if inputs is None and "prompt" not in kwargs:
@@ -173,10 +159,7 @@ class SpiritLMPipeline(Pipeline):
     def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None,
                    few_shot=None):
         if output_modality == OutputModality.SPEECH and self.vocoder is None:
-            raise ValueError(
-                "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
-                "to the pipeline, or ask for output_modality='text'."
-            )
+            raise ValueError(_NO_VOCODER)
         if prompt is not None:
             prompt_string = prompt  # verbatim, as the original (the interleaved input is ignored)
         elif few_shot is not None:
@@ -226,83 +209,58 @@ class SpiritLMPipeline(Pipeline):
 
     def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
                     return_prompt: bool = False, few_shot=None):
-        rows = self.processor.decode_generated(
-            [m["new_ids"] for m in model_outputs], [m["prompt_ids"] for m in model_outputs], output_modality,
-            config=self.model.config,
-        )
+        """Generated ids → segments → outputs, through the one output path (:mod:`.output_spirit_lm`)."""
+        config = self.model.config
+        layout = SpiritLMIdLayout(config)
         results = []
-        for m, segments in zip(model_outputs, rows):
+        for m in model_outputs:
+            pairs = decode_segments(self.tokenizer, config, m["new_ids"], output_modality, prompt_ids=m["prompt_ids"])
             if few_shot is not None:
-                outputs = [self._few_shot_answer(few_shot, segments, speaker_id)]
+                outputs = [self._few_shot_answer(few_shot, layout, pairs, speaker_id)]
             else:
                 outputs: List[Dict[str, Any]] = []
-                for index, segment in enumerate(segments):
-                    if segment["type"] == "text":
-                        if segment["text"] or output_modality == OutputModality.TEXT:
-                            outputs.append(segment)
+                for index, (segment, text) in enumerate(pairs):
+                    if segment.type == "text":
+                        if text or output_modality == OutputModality.TEXT:
+                            outputs.append({"type": "text", "text": text})
                         continue
-                    audio = self._speech_segment_audio(segment, index, speaker_id, output_modality)
+                    audio = self._vocode(layout, segment, index, speaker_id, output_modality)
                     if audio is not None:
-                        outputs.append(self._speech_output(segment, audio))
+                        outputs.append(self._speech_output(layout, segment, audio))
             results.append((outputs, m["prompt"]) if return_prompt else outputs)
         return results
 
-    def _few_shot_answer(self, task, segments, speaker_id) -> Dict[str, Any]:
+    def _few_shot_answer(self, task, layout: SpiritLMIdLayout, pairs, speaker_id) -> Dict[str, Any]:
         """The first segment of the answer's modality (an empty one when the model produced none)."""
-        answer = TASK_OUTPUT[task][0]
-        for segment in segments:
-            if segment["type"] != answer:
+        answer = TASK_MODALITIES[task][1]
+        for segment, text in pairs:
+            if segment.type != answer:
                 continue
             if answer == "text":
-                return {"type": "text", "text": segment["text"].strip()}
-            plain = {**segment, "context_units": ""}
-            return self._speech_output(plain, self._speech_segment_audio(plain, 0, speaker_id, OutputModality.SPEECH))
+                return {"type": "text", "text": text.strip()}
+            plain = SpiritLMSegment("speech", segment.ids)  # the answer alone, never the prompt's speech
+            return self._speech_output(layout, plain, self._vocode(layout, plain, 0, speaker_id, OutputModality.SPEECH))
         if answer == "text":
             return {"type": "text", "text": ""}
-        return self._speech_output({"units": ""}, np.zeros(0, dtype=np.float32))
+        return self._speech_output(layout, SpiritLMSegment("speech", []), np.zeros(0, dtype=np.float32))
 
-    def _speech_output(self, segment, audio: np.ndarray) -> Dict[str, Any]:
-        return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate, "units": segment["units"]}
+    def _speech_output(self, layout: SpiritLMIdLayout, segment: SpiritLMSegment, audio: np.ndarray) -> Dict[str, Any]:
+        return {"type": "speech", "audio": audio, "sampling_rate": self._sampling_rate,
+                "units": layout.unit_string(segment.ids)}
 
     # -- speech output -------------------------------------------------------------------------------------------
     @property
     def _sampling_rate(self) -> int:
-        return int(getattr(self.model.config, "sampling_rate", 16000))
+        return int(getattr(self.model.config, "sampling_rate", SAMPLING_RATE))
 
-    def _speech_segment_audio(self, segment, index: int, speaker_id, output_modality) -> Optional[np.ndarray]:
-        """Vocode one speech segment (``{"units", "context_units"}``); ``None`` when the original's rules drop it
-        (arbitrary mode, spec §1.5)."""
+    def _vocode(self, layout: SpiritLMIdLayout, segment: SpiritLMSegment, index: int, speaker_id, output_modality,
+                rules: Optional[SpiritLMSpeechRules] = None) -> Optional[np.ndarray]:
+        """Vocode speech segment number ``index``; ``None`` when the original's rules drop it (arbitrary mode, spec
+        §1.5; see :class:`~.output_spirit_lm.SpiritLMSpeechRules`)."""
         if self.vocoder is None:
-            raise ValueError(
-                "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` "
-                "to the pipeline, or ask for output_modality='text'."
-            )
-        context = segment.get("context_units", "")
-        unit_string = context + segment["units"]
-        n_total = unit_string.count("[Hu")
-        if n_total == 0:
-            # No HuBERT unit was generated: a documented empty waveform (speech mode) or nothing (arbitrary).
-            return np.zeros(0, dtype=np.float32) if output_modality == OutputModality.SPEECH else None
-        n_context = context.count("[Hu")
-        if output_modality == OutputModality.ARBITRARY:
-            if context and continued_speech_start(1, n_context, n_total) is None:
-                return None  # too little new speech after the prompt's
-            if not context and index > 0 and not keep_later_speech_segment(n_total):
-                return None  # a short later speech segment
-        if getattr(self.vocoder.config, "num_f0_tokens", 0) and "[Pi" not in unit_string:
-            # An expressive vocoder cannot voice units without pitch (the original crashes here). Keep the units in
-            # the output ("units") and return an empty waveform, loudly.
-            logger.warning(
-                "A generated speech segment has no pitch units, which the expressive vocoder needs; returning an "
-                "empty waveform for it (its units are in the output's 'units')."
-            )
-            return np.zeros(0, dtype=np.float32)
-        if speaker_id is None:
-            speaker_id = getattr(self.model.config, "default_speaker", 2)
-        audio = self.vocoder.decode(unit_string, speaker_id=speaker_id)
-        if output_modality == OutputModality.ARBITRARY and context:
-            return audio[continued_speech_start(len(audio), n_context, n_total):]
-        return audio
+            raise ValueError(_NO_VOCODER)
+        return vocode_speech_segment(self.vocoder, layout, segment, index, output_modality, speaker_id,
+                                     rules=rules, logger=logger)
 
 
 __all__ = ["SpiritLMPipeline"]

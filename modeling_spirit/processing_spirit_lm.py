@@ -17,14 +17,8 @@ import torch
 from transformers import BatchEncoding, ProcessorMixin
 
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
-from .modeling_spirit_lm import (
-    OutputModality,
-    decode_text_ids,
-    ids_to_unit_string,
-    split_generated_ids,
-    strip_text_segments,
-)
-from .units import SPEECH_MARKER, TEXT_MARKER
+from .constants import SPEECH_MARKER, TEXT_MARKER
+from .output_spirit_lm import OutputModality, SpiritLMIdLayout, decode_segments
 
 ITEM_TYPES = ("text", "speech")
 
@@ -158,6 +152,15 @@ def left_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Lon
     return ids, mask
 
 
+def format_segment(layout: SpiritLMIdLayout, segment, text=None) -> dict:
+    """One decoded segment as the user sees it: ``{"type": "text", "text"}`` or ``{"type": "speech", "units",
+    "context_units"}`` (unit strings, built once from the ids)."""
+    if segment.type == "text":
+        return {"type": "text", "text": text}
+    return {"type": "speech", "units": layout.unit_string(segment.ids),
+            "context_units": layout.unit_string(segment.context_ids)}
+
+
 class SpiritLMProcessor(ProcessorMixin):
     """Spirit LM processor: interleaved text/speech inputs → ``input_ids`` / ``attention_mask``, and generated ids →
     ordered segments.
@@ -241,21 +244,12 @@ class SpiritLMProcessor(ProcessorMixin):
             raise ValueError("decode_generated needs the model's config (`config=model.config`) for the id layout.")
         rows = new_ids.tolist() if hasattr(new_ids, "tolist") else [list(r) for r in new_ids]
         prompts = prompt_ids.tolist() if hasattr(prompt_ids, "tolist") else prompt_ids
+        layout = SpiritLMIdLayout(config)
         results = []
         for index, row in enumerate(rows):
             prompt_row = prompts[index] if prompts is not None else None
-            segments = split_generated_ids(row, config, output_modality, prompt_ids=prompt_row)
-            texts = strip_text_segments(
-                [decode_text_ids(self.tokenizer, config, s.ids) if s.type == "text" else None for s in segments]
-            )
-            out = []
-            for segment, text in zip(segments, texts):
-                if segment.type == "text":
-                    out.append({"type": "text", "text": text})
-                else:
-                    out.append({"type": "speech", "units": ids_to_unit_string(config, segment.ids),
-                                "context_units": ids_to_unit_string(config, segment.context_ids)})
-            results.append(out)
+            pairs = decode_segments(self.tokenizer, config, row, output_modality, prompt_ids=prompt_row)
+            results.append([format_segment(layout, segment, text) for segment, text in pairs])
         return results
 
 

@@ -20,9 +20,12 @@ keyword) plus ``chunk_units`` (new 25 Hz frames per audio chunk after the first,
 
 where ``k`` is the index of the output segment (as in :func:`split_generated_ids`) the chunk belongs to.
 ``model.generate`` runs in a background thread (the pattern of transformers' ``TextIteratorStreamer``) and hands
-every new id to a :class:`SpiritLMTokenStreamer`; the iterator switches on modality by id range: text ids become
-text deltas (decoded incrementally, leading spaces kept), unit ids are fed to the vocoder's streaming decode as
-they arrive, markers and special ids are dropped.
+every new id to a :class:`SpiritLMTokenStreamer`. Each id is then fed to a :class:`SpiritLMOutputStreamState`, a
+thin driver with explicit state over the one output path of :mod:`.output_spirit_lm`: the same id classification
+(:class:`~.output_spirit_lm.SpiritLMIdLayout`), the same drop rules (:class:`~.output_spirit_lm.SpiritLMSpeechRules`),
+the same unit alignment (:class:`~.units.SpiritLMUnitAligner`) and the vocoder's
+:class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder`. Text ids become text deltas (decoded
+incrementally, leading spaces kept), unit ids are vocoded as they arrive, markers and special ids are dropped.
 
 What the stream equals (greedy decoding, same options):
 
@@ -35,7 +38,10 @@ What the stream equals (greedy decoding, same options):
   has at least 24 HuBERT units, so its audio starts once the 24th unit has arrived). **Departure:** a first speech
   segment that continues the prompt's speech is vocoded from its *own* units only; the plain call vocodes it with
   the prompt's last speech run as context and cuts the waveform proportionally (spec §1.5), which needs the
-  segment's final length. Every streamed speech segment therefore equals ``vocoder.decode(units of the segment)``.
+  segment's final length before any audio could be emitted. This is
+  ``SpiritLMSpeechRules(continue_prompt_speech=False)``; the plain path gives the same audio with that flag
+  (``vocode_speech_segment(..., rules=SpiritLMSpeechRules(continue_prompt_speech=False))``). Every streamed speech
+  segment therefore equals ``vocoder.decode(units of the segment)``. Everywhere else streamed = plain.
 
 Only one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
 the first ``next()``; closing the iterator (or leaving a ``for`` loop early and dropping it) stops generation.
@@ -45,7 +51,6 @@ fallback).
 """
 
 import queue
-import random
 import re
 import threading
 from typing import Any, Dict, Iterator, List, Optional
@@ -55,16 +60,20 @@ from transformers import StoppingCriteria, StoppingCriteriaList, set_seed
 from transformers.generation.streamers import BaseStreamer
 from transformers.utils import logging
 
-from .modeling_spirit_lm import OutputModality, decode_text_ids, keep_later_speech_segment
+from .constants import SAMPLING_RATE
+from .output_spirit_lm import (
+    OutputModality,
+    SpiritLMIdLayout,
+    SpiritLMSpeechRules,
+    decode_text_ids,
+    vocoder_streams,
+)
 from .processing_spirit_lm import is_batch
-from .units import MOST_COMMON_STYLES
+from .units import SpiritLMUnitAligner
 
 logger = logging.get_logger(__name__)
 
 _END = object()
-# The original keeps a speech segment after the first (or one continuing the prompt's speech) only if it has this
-# many HuBERT units (``count + 1 >= 25``, see :func:`keep_later_speech_segment`).
-_MIN_KEPT_HUBERT = next(n for n in range(10_000) if keep_later_speech_segment(n))
 _BYTE_PIECE = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 
 
@@ -133,28 +142,6 @@ class _StopWhenCancelled(StoppingCriteria):
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
         return torch.full((input_ids.shape[0],), self.streamer.cancelled.is_set(), dtype=torch.bool,
                           device=input_ids.device)
-
-
-class _PushBack:
-    """An id source with one-level push-back (a segment ends when it reads the first id of the next one)."""
-
-    def __init__(self, it: Iterator[int]):
-        self.it = it
-        self.pending: List[int] = []
-        self.ended = False
-
-    def next(self) -> Optional[int]:
-        """The next id, or ``None`` once generation has ended (and on every later call)."""
-        if self.pending:
-            return self.pending.pop()
-        if self.ended:
-            return None
-        token_id = next(self.it, None)
-        self.ended = token_id is None
-        return token_id
-
-    def push(self, token_id: int) -> None:
-        self.pending.append(token_id)
 
 
 class SpiritLMIncrementalTextDecoder:
@@ -288,24 +275,139 @@ def _generate_in_thread(pipe, model_input, output_modality, original_banned_toke
         streamer.put_error(err)
 
 
+class SpiritLMOutputStreamState:
+    """The explicit state of one streamed output: generated ids in (one at a time), events out.
+
+    A thin driver over the one output path (:mod:`.output_spirit_lm`): ids are classified by
+    :class:`~.output_spirit_lm.SpiritLMIdLayout` (as :func:`~.output_spirit_lm.split_generated_ids`), text segments
+    go through a :class:`SpiritLMIncrementalTextDecoder`, speech segments through a
+    :class:`~.units.SpiritLMUnitAligner` (the unit-string alignment rules) and the vocoder's
+    :class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder`, and whether a speech segment is kept follows
+    :class:`~.output_spirit_lm.SpiritLMSpeechRules` with ``continue_prompt_speech=False`` (the documented departure:
+    a first speech segment continuing the prompt's speech is vocoded from its own units, because the original's
+    proportional cut needs the segment's final length before any audio could be emitted).
+
+    State: ``index`` (current segment, -1 before the first), ``kind`` (``"text"``/``"speech"``/``None``), ``text``
+    (the text decoder of the current text segment), ``aligner``/``decoder``/``min_hubert`` (of the current speech
+    segment).
+
+    Args:
+        config (`SpiritLMConfig`), tokenizer, vocoder (may be `None` when no speech is generated).
+        output_modality (`OutputModality`), prompt_ids (`list[int]`), speaker_id, chunk_units (`int`),
+        sampling_rate (`int`): as for the pipeline.
+    """
+
+    def __init__(self, config, tokenizer, vocoder, output_modality, prompt_ids, speaker_id=None, chunk_units: int = 25,
+                 sampling_rate: int = SAMPLING_RATE, rules: Optional[SpiritLMSpeechRules] = None):
+        self.config = config
+        self.tokenizer = tokenizer
+        self.vocoder = vocoder
+        self.output_modality = OutputModality.parse(output_modality)
+        self.layout = SpiritLMIdLayout(config)
+        self.prompt_ends_with_speech = bool(self.layout.prompt_speech_run(prompt_ids))
+        self.speaker_id = getattr(config, "default_speaker", 2) if speaker_id is None else speaker_id
+        self.chunk_units = chunk_units
+        self.sampling_rate = sampling_rate
+        self.rules = rules if rules is not None else SpiritLMSpeechRules(continue_prompt_speech=False)
+        self.index = -1
+        self.kind: Optional[str] = None
+        self.text: Optional[SpiritLMIncrementalTextDecoder] = None
+        self.aligner: Optional[SpiritLMUnitAligner] = None
+        self.decoder = None
+        self.min_hubert = 1
+
+    # -- driving -----------------------------------------------------------------------------------------------
+    def feed(self, token_id: int) -> List[Dict[str, Any]]:
+        """One generated id; returns the events that became final."""
+        kind = self.layout.kind(token_id, self.output_modality)
+        if kind is None:
+            return []  # special ids, markers, padding rows, other-modality ids: dropped, they end no segment
+        events: List[Dict[str, Any]] = []
+        if kind != self.kind:
+            events += self._close(last=False)
+            self._open(kind)
+        if kind == "text":
+            self._text_event(events, self.text.add(token_id))
+        else:
+            self.aligner.add(*self.config.id_to_unit(token_id))
+            self._push(events, self.aligner.take_ready(self.min_hubert))
+        return events
+
+    def finish(self) -> List[Dict[str, Any]]:
+        """Generation ended: the events of the last segment's end."""
+        return self._close(last=True)
+
+    # -- segments ----------------------------------------------------------------------------------------------
+    def _open(self, kind: str) -> None:
+        self.index += 1
+        self.kind = kind
+        if kind == "text":
+            self.text = SpiritLMIncrementalTextDecoder(self.tokenizer, self.config, lstrip=self.index == 0)
+            return
+        if self.vocoder is None:
+            raise ValueError(
+                "The model generated speech, which needs the vocoder. Load a Spirit LM folder that has one "
+                "(`vocoder/`), pass `vocoder=` to the pipeline, or ask for output_modality='text'."
+            )
+        continues_prompt = (self.output_modality == OutputModality.ARBITRARY and self.index == 0
+                            and self.prompt_ends_with_speech)
+        self.min_hubert = self.rules.min_new_hubert(self.index, continues_prompt, self.output_modality)
+        self.aligner = SpiritLMUnitAligner(vocoder_streams(self.vocoder))
+        self.decoder = self.vocoder.stream_decoder(chunk_units=self.chunk_units, speaker_id=self.speaker_id)
+
+    def _close(self, last: bool) -> List[Dict[str, Any]]:
+        events: List[Dict[str, Any]] = []
+        if self.kind == "text":
+            self._text_event(events, self.text.finish(last))
+            self.text = None
+        elif self.kind == "speech":
+            aligner = self.aligner
+            if aligner.n_hubert >= self.min_hubert:  # else dropped (arbitrary mode), or no HuBERT unit
+                if "pitch" in aligner.streams and aligner.first["pitch"] is None:
+                    logger.warning(
+                        "A generated speech segment has no pitch units, which the expressive vocoder needs; it is "
+                        "not streamed (the plain call returns an empty waveform for it)."
+                    )
+                else:
+                    self._push(events, aligner.take_rest())  # with the original's style fallback
+            self._audio_event(events, self.decoder.end())
+            self.aligner = self.decoder = None
+        self.kind = None
+        return events
+
+    def _push(self, events: List[Dict[str, Any]], piece) -> None:
+        if piece is not None:
+            self._audio_event(events, self.decoder.push(piece))
+
+    def _text_event(self, events: List[Dict[str, Any]], delta: str) -> None:
+        if delta:
+            events.append({"type": "text", "text": delta, "segment": self.index})
+
+    def _audio_event(self, events: List[Dict[str, Any]], chunk) -> None:
+        if chunk is not None:
+            events.append({"type": "speech", "audio": chunk, "sampling_rate": self.sampling_rate,
+                           "segment": self.index})
+
+
 class _StreamState:
-    """Runs one streamed generation: the generate thread and the routing of ids to text deltas / audio chunks."""
+    """Runs one streamed generation: the generate thread, and the feeding of its ids to a
+    :class:`SpiritLMOutputStreamState`."""
 
     def __init__(self, pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, speaker_id,
                  chunk_units, timeout):
         self.pipe = pipe
-        self.config = pipe.model.config
         self.model_input = model_input
         self.prompt = model_input["prompt"]
         self.prompt_ids = list(model_input["prompt_ids"])
         self.output_modality = output_modality
         self.original_banned_tokens = original_banned_tokens
         self.generate_kwargs = dict(generate_kwargs)
-        self.speaker_id = getattr(self.config, "default_speaker", 2) if speaker_id is None else speaker_id
-        self.chunk_units = chunk_units
+        self.output = SpiritLMOutputStreamState(
+            pipe.model.config, pipe.tokenizer, pipe.vocoder, output_modality, self.prompt_ids, speaker_id,
+            chunk_units, pipe._sampling_rate,
+        )
         self.streamer = SpiritLMTokenStreamer(skip_prompt=True, timeout=timeout)
         self.thread: Optional[threading.Thread] = None
-        self._special = self._special_ids()
 
     def run(self) -> Iterator[Dict[str, Any]]:
         self.thread = threading.Thread(
@@ -317,145 +419,12 @@ class _StreamState:
         )
         self.thread.start()
         try:
-            yield from self._route(_PushBack(iter(self.streamer)))
+            for token_id in self.streamer:
+                yield from self.output.feed(token_id)
+            yield from self.output.finish()
         finally:
             self.streamer.cancelled.set()
             self.thread.join()
-
-    # -- routing by id range -----------------------------------------------------------------------------------
-    def _special_ids(self) -> set:
-        special = {0}
-        for name in ("bos_token_id", "eos_token_id", "pad_token_id"):
-            v = getattr(self.config, name, None)
-            special.update(v if isinstance(v, (list, tuple)) else ([v] if v is not None else []))
-        return special
-
-    def _kind(self, token_id: int) -> Optional[str]:
-        """``"text"`` / ``"speech"`` / ``None`` (dropped), as :func:`split_generated_ids` in this modality."""
-        c = self.config
-        if token_id in self._special or c.is_marker_id(token_id):
-            return None
-        kind = "text" if c.is_text_id(token_id) else ("speech" if c.is_speech_id(token_id) else None)
-        if self.output_modality == OutputModality.TEXT and kind != "text":
-            return None
-        if self.output_modality == OutputModality.SPEECH and kind != "speech":
-            return None
-        return kind
-
-    def _route(self, src: _PushBack) -> Iterator[Dict[str, Any]]:
-        index = 0
-        while True:
-            token_id = src.next()
-            if token_id is None:
-                return
-            kind = self._kind(token_id)
-            if kind is None:
-                continue
-            src.push(token_id)
-            if kind == "text":
-                yield from self._text_segment(src, index)
-            else:
-                yield from self._speech_segment(src, index)
-            index += 1
-
-    def _text_segment(self, src: _PushBack, index: int) -> Iterator[Dict[str, Any]]:
-        decoder = SpiritLMIncrementalTextDecoder(self.pipe.tokenizer, self.config, lstrip=index == 0)
-        last = True
-        while True:
-            token_id = src.next()
-            if token_id is None:
-                break
-            kind = self._kind(token_id)
-            if kind is None:
-                continue
-            if kind != "text":
-                src.push(token_id)
-                last = False
-                break
-            delta = decoder.add(token_id)
-            if delta:
-                yield {"type": "text", "text": delta, "segment": index}
-        delta = decoder.finish(last)
-        if delta:
-            yield {"type": "text", "text": delta, "segment": index}
-
-    def _speech_segment(self, src: _PushBack, index: int) -> Iterator[Dict[str, Any]]:
-        vocoder = self.pipe.vocoder
-        if vocoder is None:
-            raise ValueError(
-                "The model generated speech, which needs the vocoder. Load a Spirit LM folder that has one "
-                "(`vocoder/`), pass `vocoder=` to the pipeline, or ask for output_modality='text'."
-            )
-        arbitrary = self.output_modality == OutputModality.ARBITRARY
-        continues_prompt = arbitrary and index == 0 and self._prompt_ends_with_speech()
-        min_hubert = _MIN_KEPT_HUBERT if arbitrary and (index > 0 or continues_prompt) else 1  # the drop rule
-        pieces = self._unit_pieces(src, min_hubert)
-        for chunk in vocoder.decode_stream(pieces, chunk_units=self.chunk_units, speaker_id=self.speaker_id):
-            yield {"type": "speech", "audio": chunk, "sampling_rate": self.pipe._sampling_rate, "segment": index}
-
-    def _prompt_ends_with_speech(self) -> bool:
-        prompt = [i for i in self.prompt_ids if int(i) not in self._special]
-        return bool(prompt) and self.config.is_speech_id(prompt[-1])
-
-    def _unit_pieces(self, src: _PushBack, min_hubert: int) -> Iterator[Dict[str, List[int]]]:
-        """This segment's units as hubert-aligned vocoder pieces, with the unit string's alignment rule.
-
-        Each HuBERT unit takes the pitch/style unit last seen before it; units before the first pitch (style) take
-        the first one seen (so they wait for it). Pieces are held until ``min_hubert`` HuBERT units are known.
-        """
-        vcfg = self.pipe.vocoder.config
-        need = [k for k, n in (("pitch", vcfg.num_f0_tokens), ("style", vcfg.num_style_tokens)) if n]
-        rows: List[List[Optional[int]]] = []  # [hubert, pitch, style] per HuBERT unit
-        current = {"pitch": None, "style": None}
-        first = {"pitch": None, "style": None}
-        released = 0
-
-        def piece(upto: int) -> Dict[str, List[int]]:
-            out = {"hubert": [r[0] for r in rows[released:upto]]}
-            for col, k in ((1, "pitch"), (2, "style")):
-                if k in need:
-                    out[k] = [first[k] if r[col] is None else r[col] for r in rows[released:upto]]
-            return out
-
-        while True:
-            token_id = src.next()
-            if token_id is None:
-                break
-            kind = self._kind(token_id)
-            if kind is None:
-                continue
-            if kind != "speech":
-                src.push(token_id)
-                break
-            stream, unit = self.config.id_to_unit(token_id)
-            if stream == "hubert":
-                rows.append([unit, current["pitch"], current["style"]])
-            else:
-                if stream not in need:
-                    raise ValueError(
-                        f"The model generated {stream} units but the vocoder has no {stream} embedding (a base "
-                        "vocoder); use the expressive vocoder with an expressive model."
-                    )
-                current[stream] = unit
-                if first[stream] is None:
-                    first[stream] = unit
-            ready = len(rows) >= min_hubert and all(first[k] is not None for k in need)
-            if ready and len(rows) > released:
-                yield piece(len(rows))
-                released = len(rows)
-        # End of the segment.
-        if len(rows) < min_hubert or not rows:
-            return  # dropped (arbitrary mode), or no HuBERT unit
-        if "pitch" in need and first["pitch"] is None:
-            logger.warning(
-                "A generated speech segment has no pitch units, which the expressive vocoder needs; it is not "
-                "streamed (the plain call returns an empty waveform for it)."
-            )
-            return
-        if "style" in need and first["style"] is None:
-            first["style"] = random.choice(MOST_COMMON_STYLES)  # the original's fallback (global RNG)
-        if len(rows) > released:
-            yield piece(len(rows))
 
 
 def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
@@ -516,4 +485,10 @@ def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
     )
 
 
-__all__ = ["SpiritLMTokenStreamer", "SpiritLMIncrementalTextDecoder", "SpiritLMStreamIterator", "stream"]
+__all__ = [
+    "SpiritLMTokenStreamer",
+    "SpiritLMIncrementalTextDecoder",
+    "SpiritLMOutputStreamState",
+    "SpiritLMStreamIterator",
+    "stream",
+]

@@ -9,7 +9,7 @@ Everything here is pure Python (no torch) and follows the original release's rul
 * ``string_to_units``: the reverse; pitch and style are aligned to the (deduplicated) HuBERT tokens they precede.
 * ``parse_speech_and_text`` and the three predicates: the scanner that splits a generated string into text and
   speech segments, with the original's exact semantics (used for raw ``prompt=`` strings; generated ids are split by
-  id range in :mod:`.modeling_spirit_lm`).
+  id range in :mod:`.output_spirit_lm`).
 
 Codebook indices are called ``*_units`` (HuBERT 0-500, pitch 0-63, style 0-99); LM vocabulary indices (``*_ids``)
 are produced only by :class:`~.configuration_spirit_lm.SpiritLMConfig`.
@@ -21,16 +21,13 @@ import random
 import re
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-TEXT_MARKER = "[Text]"
-SPEECH_MARKER = "[Speech]"
+from .constants import HUBERT_SORT_RATE, PITCH_SORT_RATE, PREFIX_TO_STREAM, SPEECH_MARKER, STREAM_PREFIXES
+from .constants import STYLE_SORT_RATE, TEXT_MARKER
 
-HUBERT_RATE = 24.99  # Hz, used for ordering only (the true rate is 25 Hz); see module docstring.
-PITCH_RATE = 12.5
-STYLE_RATE = 1.0
-
-# The three unit streams: (key, token prefix).
-STREAM_PREFIXES = {"hubert": "Hu", "pitch": "Pi", "style": "St"}
-PREFIX_TO_STREAM = {v: k for k, v in STREAM_PREFIXES.items()}
+# Backwards-compatible names (other modules and packages import them from here).
+HUBERT_RATE = HUBERT_SORT_RATE  # Hz, used for ordering only (the true rate is 25 Hz); see module docstring.
+PITCH_RATE = PITCH_SORT_RATE
+STYLE_RATE = STYLE_SORT_RATE
 
 # Styles the original falls back to when a string has pitch tokens but no style token.
 MOST_COMMON_STYLES = (71, 68, 98)
@@ -164,6 +161,98 @@ def parse_unit_string(
     return out
 
 
+class SpiritLMUnitAligner:
+    """Unit tokens in (in order), HuBERT-aligned streams out, with the original's alignment rules.
+
+    Each HuBERT unit takes the pitch (style) unit last seen before it; HuBERT units before the first pitch (style)
+    unit take the first one seen anywhere. With pitch but no style unit at all, the style is a random choice among
+    ``MOST_COMMON_STYLES`` (71, 68, 98), drawn at :meth:`finish` from ``rng`` or Python's global ``random`` (which
+    ``transformers.set_seed`` seeds), as the original does.
+
+    State is explicit (``rows``, ``current``, ``first``, ``released``), so a stream can be aligned unit by unit:
+    :meth:`take_ready` hands out the rows whose pitch/style are known.
+
+    Args:
+        streams (*optional*): the non-HuBERT streams the consumer needs (e.g. ``("pitch", "style")`` for an
+            expressive vocoder, ``()`` for a base one); a unit of another stream raises. ``None``: whatever streams
+            appear (the unit-string parser).
+        rng (`random.Random`, *optional*): source of the style fallback.
+    """
+
+    def __init__(self, streams: Optional[Sequence[str]] = None, rng: Optional[random.Random] = None):
+        self.streams = None if streams is None else tuple(streams)
+        self.rng = rng
+        self.rows: List[List[Optional[int]]] = []  # [hubert, pitch, style] per HuBERT unit
+        self.current: Dict[str, Optional[int]] = {"pitch": None, "style": None}
+        self.first: Dict[str, Optional[int]] = {"pitch": None, "style": None}
+        self.released = 0  # rows handed out by take_ready
+
+    @property
+    def n_hubert(self) -> int:
+        return len(self.rows)
+
+    def add(self, stream: str, unit: int) -> None:
+        if stream == "hubert":
+            self.rows.append([unit, self.current["pitch"], self.current["style"]])
+            return
+        if self.streams is not None and stream not in self.streams:
+            raise ValueError(
+                f"The model generated {stream} units but the vocoder has no {stream} embedding (a base "
+                "vocoder); use the expressive vocoder with an expressive model."
+            )
+        self.current[stream] = unit
+        if self.first[stream] is None:
+            self.first[stream] = unit
+
+    def _wanted(self) -> List[str]:
+        if self.streams is not None:
+            return list(self.streams)
+        wanted = [k for k in ("pitch",) if self.first[k] is not None]
+        if self.first["style"] is not None or self.first["pitch"] is not None:
+            wanted.append("style")
+        return wanted
+
+    def ready(self) -> bool:
+        """Whether every needed stream has been seen (rows can be completed)."""
+        return all(self.first[k] is not None for k in self._wanted())
+
+    def _rows(self, start: int, end: int) -> Dict[str, List[int]]:
+        rows = self.rows[start:end]
+        out = {"hubert": [r[0] for r in rows]}
+        for col, k in ((1, "pitch"), (2, "style")):
+            if k in self._wanted() and self.first[k] is not None:
+                out[k] = [self.first[k] if r[col] is None else r[col] for r in rows]
+        return out
+
+    def take_ready(self, min_hubert: int = 1) -> Optional[Dict[str, List[int]]]:
+        """The rows not yet handed out, once ``min_hubert`` HuBERT units are known and every needed stream has been
+        seen; ``None`` otherwise."""
+        if self.n_hubert >= min_hubert and self.ready() and self.n_hubert > self.released:
+            piece = self._rows(self.released, self.n_hubert)
+            self.released = self.n_hubert
+            return piece
+        return None
+
+    def fill_style_fallback(self) -> None:
+        """The original's random style when there are pitch units but no style unit (draws from the RNG)."""
+        if self.first["pitch"] is not None and self.first["style"] is None and "style" in self._wanted():
+            self.first["style"] = (self.rng if self.rng is not None else random).choice(MOST_COMMON_STYLES)
+
+    def finish(self) -> Dict[str, List[int]]:
+        """All rows, aligned (after the style fallback): ``{"hubert"}`` plus ``"pitch"``/``"style"`` when known."""
+        self.fill_style_fallback()
+        return self._rows(0, self.n_hubert)
+
+    def take_rest(self) -> Optional[Dict[str, List[int]]]:
+        """At the end of the stream: the rows not yet handed out (after the style fallback), or ``None``."""
+        self.fill_style_fallback()
+        if self.n_hubert > self.released:
+            piece = self._rows(self.released, self.n_hubert)
+            self.released = self.n_hubert
+            return piece
+        return None
+
+
 def string_to_units(
     unit_string: str,
     stream_sizes: Optional[Dict[str, int]] = None,
@@ -180,40 +269,17 @@ def string_to_units(
         `dict`: ``{"hubert": [...]}`` plus ``"pitch"`` / ``"style"`` keys (same length as ``hubert``) only when the
         string had pitch (style) tokens or needs the style fallback.
     """
-    tokens = parse_unit_string(unit_string, stream_sizes)
-    hubert: List[int] = []
-    pitch: List[Optional[int]] = []
-    style: List[Optional[int]] = []
-    cur = {"pitch": None, "style": None}
-    first = {"pitch": None, "style": None}
-    for stream, unit in tokens:
-        if stream == "hubert":
-            hubert.append(unit)
-            pitch.append(cur["pitch"])
-            style.append(cur["style"])
-        else:
-            cur[stream] = unit
-            if first[stream] is None:
-                first[stream] = unit
-    result: Dict[str, List[int]] = {"hubert": hubert}
-    has_pitch = first["pitch"] is not None
-    has_style = first["style"] is not None
-    if has_pitch:
-        result["pitch"] = [first["pitch"] if p is None else p for p in pitch]
-    if has_style:
-        result["style"] = [first["style"] if s is None else s for s in style]
-    elif has_pitch:
-        chooser = rng if rng is not None else random
-        fallback = chooser.choice(MOST_COMMON_STYLES)
-        result["style"] = [fallback] * len(hubert)
-    return result
+    aligner = SpiritLMUnitAligner(rng=rng)
+    for stream, unit in parse_unit_string(unit_string, stream_sizes):
+        aligner.add(stream, unit)
+    return aligner.finish()
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # The original's string scanner and predicates (spec §1.5), used on raw prompt strings.
 # ---------------------------------------------------------------------------------------------------------------
 
-_SPEECH_PREFIXES = ("Hu", "Pi", "St")
+_SPEECH_PREFIXES = tuple(STREAM_PREFIXES.values())
 
 
 def parse_speech_and_text(text: str) -> List[Tuple[str, str]]:
@@ -296,10 +362,6 @@ def find_prompt_last_speech_start_position(prompt: str) -> Optional[int]:
     return start
 
 
-def count_hubert_tokens(text: str) -> int:
-    return len(re.findall(r"\[Hu\d+\]", text))
-
-
 __all__ = [
     "TEXT_MARKER",
     "SPEECH_MARKER",
@@ -314,4 +376,5 @@ __all__ = [
     "does_start_with_speech_token",
     "does_end_with_speech_token",
     "find_prompt_last_speech_start_position",
+    "SpiritLMUnitAligner",
 ]

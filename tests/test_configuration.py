@@ -65,3 +65,24 @@ def test_save_load(tmp_path):
     c.save_pretrained(tmp_path)
     d = SpiritLMConfig.from_pretrained(tmp_path)
     assert d.to_dict() == c.to_dict() and d.stream_ranges == c.stream_ranges
+
+
+def test_saved_custom_pipelines_do_not_depend_on_the_package_being_imported(tmp_path):
+    """A config read from a Hub-ready config.json saves its `custom_pipelines` back, even though the imported package
+    (which serves pipeline("spirit-lm") itself) makes the loaded config set the entry aside."""
+    import json
+
+    import modeling_spirit  # noqa: F401  (registers the pipeline: the entry is set aside on load)
+    from modeling_spirit.hub_folder import CUSTOM_PIPELINE
+
+    small = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, text_vocab_size=100)
+    SpiritLMConfig(**small).save_pretrained(tmp_path / "fresh")
+    assert "custom_pipelines" not in json.loads((tmp_path / "fresh" / "config.json").read_text())
+    data = json.loads((tmp_path / "fresh" / "config.json").read_text())
+    data["custom_pipelines"] = CUSTOM_PIPELINE
+    (tmp_path / "fresh" / "config.json").write_text(json.dumps(data))
+    loaded = SpiritLMConfig.from_pretrained(tmp_path / "fresh")
+    assert not getattr(loaded, "custom_pipelines", None)  # pipeline() uses the installed package
+    loaded.save_pretrained(tmp_path / "again")
+    saved = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert saved["custom_pipelines"] == CUSTOM_PIPELINE and "_saved_custom_pipelines" not in saved

@@ -51,3 +51,17 @@ def test_pipeline_few_shot(tmp_path):
     assert intent[0]["type"] == "text"
     with pytest.raises(ValueError, match="only used with"):
         pipe("x", examples=[("a", "b")])
+
+
+def test_stop_ids_come_from_the_config_marker_ids():
+    from modeling_spirit import SpiritLMConfig
+    from modeling_spirit.few_shot import few_shot_stop_ids
+
+    # A layout whose markers are not at the default ids: the stop ids follow the config, not marker strings.
+    c = SpiritLMConfig(text_vocab_size=100, text_marker_id=150, speech_marker_id=120, hubert_offset=200,
+                       eos_token_id=[2, 7], hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                       intermediate_size=64)
+    assert few_shot_stop_ids("asr", c) == [2, 7, 120] and few_shot_stop_ids("intent", c) == [2, 7, 120]
+    assert few_shot_stop_ids("TTS", c) == [2, 7, 150]
+    with pytest.raises(ValueError, match="allowed"):
+        few_shot_stop_ids("translate", c)

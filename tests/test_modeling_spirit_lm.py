@@ -131,6 +131,46 @@ def test_split_continuation_of_prompt_speech():
     assert segs[0].context_ids == []
 
 
+def test_id_layout_classifies_by_the_config():
+    from modeling_spirit.output_spirit_lm import SpiritLMIdLayout
+
+    c = SpiritLMConfig(variant="expressive")
+    layout = SpiritLMIdLayout(c)
+    hu, pi = c.unit_to_id("hubert", 4), c.unit_to_id("pitch", 1)
+    assert [layout.kind(i) for i in (10, c.text_marker_id, 2, hu, pi, 32700)] == ["text", None, None, "speech",
+                                                                                  "speech", None]
+    assert layout.kind(hu, "text") is None and layout.kind(10, "speech") is None
+    assert layout.count_hubert([hu, pi, hu, 10]) == 2 and layout.has_stream([hu, pi], "pitch")
+    assert layout.prompt_speech_run([1, 10, c.speech_marker_id, pi, hu, 2]) == [pi, hu]
+    assert layout.prompt_speech_run([1, hu, 10]) == []
+
+
+def test_speech_rules_decide_what_is_vocoded():
+    from modeling_spirit.modeling_spirit_lm import SpiritLMSegment
+    from modeling_spirit.output_spirit_lm import SpiritLMIdLayout, SpiritLMSpeechRules
+
+    c = SpiritLMConfig()
+    layout = SpiritLMIdLayout(c)
+    hus = lambda n, start=0: [c.unit_to_id("hubert", start + u) for u in range(n)]  # noqa: E731
+    rules = SpiritLMSpeechRules()
+    assert rules.plan(layout, SpiritLMSegment("speech", hus(3)), 0, "arbitrary").ids == hus(3)  # the first is kept
+    assert rules.plan(layout, SpiritLMSegment("speech", hus(23)), 1, "arbitrary") is None  # a short later one
+    assert rules.plan(layout, SpiritLMSegment("speech", hus(24)), 1, "arbitrary") is not None
+    assert rules.plan(layout, SpiritLMSegment("speech", []), 0, "arbitrary") is None
+    assert rules.plan(layout, SpiritLMSegment("speech", []), 0, "speech").ids == []  # an empty waveform
+    # Continuing the prompt's speech: vocoded with the context and cut (the original), or alone (the departure).
+    seg = SpiritLMSegment("speech", hus(24, 10), context_ids=hus(5))
+    plan = rules.plan(layout, seg, 0, "arbitrary")
+    assert plan.ids == hus(5) + hus(24, 10) and (plan.n_context_hubert, plan.n_total_hubert) == (5, 29)
+    alone = SpiritLMSpeechRules(continue_prompt_speech=False).plan(layout, seg, 0, "arbitrary")
+    assert alone.ids == hus(24, 10) and alone.n_context_hubert == 0
+    short = SpiritLMSegment("speech", hus(23, 10), context_ids=hus(5))
+    assert rules.plan(layout, short, 0, "arbitrary") is None
+    assert SpiritLMSpeechRules(continue_prompt_speech=False).plan(layout, short, 0, "arbitrary") is None
+    assert rules.min_new_hubert(0, True, "arbitrary") == 24 and rules.min_new_hubert(0, False, "arbitrary") == 1
+    assert rules.min_new_hubert(1, False, "speech") == 1
+
+
 def test_continued_speech_thresholds():
     # n_content = count + 1 (the original's off-by-one): 3 context + 21 new -> 25 - 3 = 22 < 25 -> dropped
     assert continued_speech_start(16000, 3, 24) is None

@@ -291,3 +291,39 @@ def test_golden_frame_counts(librispeech_flac, expressive_setup):
     _, _, model, _ = expressive_setup
     units = model.encode_units(str(librispeech_flac))
     assert {k: len(v) for k, v in units.items()} == {"hubert": 228, "pitch": 114, "style": 10}
+
+
+def test_decode_delegates_to_the_vocoder_saved_beside_it(tmp_path):
+    """`SpiritLMSpeechTokenizer.decode(units_or_string, speaker_id=2, dur_pred=True)` as the original's users call it."""
+    from modeling_spirit import SpiritLMHifiGan, load_component
+    from modeling_spirit.tiny import build_tiny_spirit_lm
+
+    folder = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="expressive")
+    vocoder = SpiritLMHifiGan.from_pretrained(folder).eval()
+    wav = speechlike(16000, 3).numpy()
+    for st in (SpiritLMSpeechTokenizer.from_pretrained(folder),  # the Spirit LM folder
+               SpiritLMSpeechTokenizer.from_pretrained(f"{folder}/speech_tokenizer"),  # its subfolder
+               load_component(SpiritLMSpeechTokenizer, folder, "speech_tokenizer")):
+        units = st.encode_string(wav)
+        np.testing.assert_array_equal(st.decode(units), vocoder.decode(units, speaker_id=2))
+        raw = st.encode_units(wav)
+        np.testing.assert_array_equal(st.decode(raw, speaker_id=1, dur_pred=False),
+                                      vocoder.decode(raw, speaker_id=1, dur_pred=False))
+    # Without a vocoder beside it: a clear error, until one is attached.
+    st.save_pretrained(tmp_path / "alone")
+    alone = SpiritLMSpeechTokenizer.from_pretrained(tmp_path / "alone")
+    with pytest.raises(ValueError, match="attach_vocoder"):
+        alone.decode(units)
+    np.testing.assert_array_equal(alone.attach_vocoder(vocoder).decode(units), vocoder.decode(units, speaker_id=2))
+
+
+def test_load_component_finds_subfolders_or_returns_none(tmp_path):
+    from modeling_spirit import SpiritLMHifiGan, load_component
+    from modeling_spirit.components import auto_subfolder
+    from modeling_spirit.tiny import build_tiny_spirit_lm
+
+    folder = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="base")
+    assert isinstance(load_component(SpiritLMHifiGan, folder, "vocoder"), SpiritLMHifiGan)
+    assert load_component(SpiritLMHifiGan, tmp_path, "vocoder") is None
+    assert auto_subfolder(folder, "vocoder", "spirit_lm_hifigan") == "vocoder"
+    assert auto_subfolder(f"{folder}/vocoder", "vocoder", "spirit_lm_hifigan") is None

@@ -201,3 +201,25 @@ def test_errors_and_close(pipe):
     next(it)
     it.close()
     assert not it.generating and len(it.streamer.received) < 1000
+
+
+def test_stream_state_is_a_thin_driver_over_the_plain_output_path(pipe):
+    """Feeding the ids of a plain generation to the stream state, one by one, gives the plain call's text and audio
+    (no thread, no generate: the same output path)."""
+    from modeling_spirit.streaming_spirit_lm import SpiritLMOutputStreamState
+
+    config = pipe.model.config
+    for modality in ("speech", "arbitrary", "text"):
+        kw = dict(output_modality=modality, max_new_tokens=60, **GREEDY)
+        model_input = pipe.preprocess("The cat sees", output_modality=modality)
+        gen = dict(max_new_tokens=60, **GREEDY)
+        new_ids = pipe._forward([model_input], output_modality=modality, generate_kwargs=gen)[0]["new_ids"]
+        plain = pipe("The cat sees", **kw)
+        state = SpiritLMOutputStreamState(config, pipe.tokenizer, pipe.vocoder, modality, model_input["prompt_ids"])
+        events = [e for i in new_ids for e in state.feed(i)] + state.finish()
+        assert "".join(e["text"] for e in events if e["type"] == "text") == _plain_text(plain)
+        streamed = _concat([e["audio"] for e in events if e["type"] == "speech"])
+        expected = _plain_audio(plain)
+        assert streamed.shape == expected.shape
+        if expected.size:
+            _assert_audio_close(streamed, expected)

@@ -161,3 +161,32 @@ def test_property_any_unit_string_round_trips_through_parser(tokens):
     s = "".join(tokens)
     parsed = parse_unit_string(s)
     assert "".join(f"[{ {'hubert': 'Hu', 'pitch': 'Pi', 'style': 'St'}[k]}{u}]" for k, u in parsed) == s
+
+
+def test_aligner_streams_unit_by_unit_as_the_string_parser():
+    import random
+
+    from modeling_spirit.units import SpiritLMUnitAligner, parse_unit_string
+
+    s = "[Hu1][Pi3][Hu2][St7][Hu2][Pi4][Hu9][St8][Hu5]"
+    whole = string_to_units(s)
+    aligner = SpiritLMUnitAligner(("pitch", "style"))
+    pieces = []
+    for stream, unit in parse_unit_string(s):
+        aligner.add(stream, unit)
+        piece = aligner.take_ready()
+        if piece is not None:
+            pieces.append(piece)
+    rest = aligner.take_rest()
+    pieces += [rest] if rest else []
+    assert len(pieces) > 1  # units are released as soon as their pitch and style are known
+    assert {k: sum((p[k] for p in pieces), []) for k in whole} == whole
+    # The style fallback: drawn once at the end, from the given RNG, as string_to_units.
+    no_style = "[Pi3][Hu1][Hu2]"
+    a = SpiritLMUnitAligner(("pitch", "style"), rng=random.Random(5))
+    for stream, unit in parse_unit_string(no_style):
+        a.add(stream, unit)
+    assert a.take_ready() is None  # held: the style is not known before the end
+    assert a.finish() == string_to_units(no_style, rng=random.Random(5))
+    with pytest.raises(ValueError, match="base"):
+        SpiritLMUnitAligner(()).add("pitch", 3)

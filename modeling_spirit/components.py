@@ -1,0 +1,84 @@
+# Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
+"""Finding and loading the speech components saved beside a Spirit LM: the one subfolder resolver.
+
+A Spirit LM folder (local or a Hub repository) holds the LM at its root and its speech components in subfolders
+(``constants.SPEECH_TOKENIZER_SUBFOLDER`` = ``speech_tokenizer/``, ``constants.VOCODER_SUBFOLDER`` = ``vocoder/``).
+
+* :func:`load_component`: ``cls.from_pretrained`` of ``<root>/<subfolder>``, or ``None`` when there is none (the
+  pipeline loads its companions with it).
+* :func:`auto_subfolder`: the subfolder a component's ``from_pretrained`` should read when it is handed the whole
+  Spirit LM folder instead of its own (used by the speech tokenizer's and the vocoder's ``from_pretrained``).
+"""
+
+import json
+import os
+from typing import Optional
+
+
+def folder_model_type(path: str) -> Optional[str]:
+    """The ``model_type`` of ``<path>/config.json``, or ``None`` when there is no readable config."""
+    cfg = os.path.join(path, "config.json")
+    if not os.path.isfile(cfg):
+        return None
+    with open(cfg, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except ValueError:
+            return None
+    return data.get("model_type") if isinstance(data, dict) else None
+
+
+def auto_subfolder(path, subfolder: str, model_type: str) -> Optional[str]:
+    """``subfolder`` when ``path`` is a local folder that is not itself a ``model_type`` folder (no ``config.json``,
+    or the config of another model such as the Spirit LM) but has ``<subfolder>/config.json``; else ``None``."""
+    if not isinstance(path, (str, os.PathLike)):
+        return None
+    path = os.fspath(path)
+    if not os.path.isdir(path) or folder_model_type(path) == model_type:
+        return None
+    return subfolder if os.path.isfile(os.path.join(path, subfolder, "config.json")) else None
+
+
+def has_component(root, subfolder: str, *, revision: Optional[str] = None) -> Optional[bool]:
+    """Whether ``root`` (a local folder or a Hub repository id) has ``<subfolder>/config.json``; ``None`` when it
+    cannot be told (offline, network error): then loading from the cache is worth a try."""
+    root = os.fspath(root)
+    if os.path.isdir(root):
+        return os.path.isfile(os.path.join(root, subfolder, "config.json"))
+    try:
+        from huggingface_hub import file_exists
+        from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+    except ImportError:  # pragma: no cover - huggingface_hub is a transformers dependency
+        return None
+    try:
+        return bool(file_exists(root, f"{subfolder}/config.json", revision=revision))
+    except (OfflineModeIsEnabled, HfHubHTTPError, OSError, ValueError):
+        return None
+
+
+def load_component(cls, root, subfolder: str, *, revision: Optional[str] = None, **kwargs):
+    """``cls.from_pretrained`` of the component in ``<root>/<subfolder>`` (in eval mode), or ``None`` when ``root``
+    (a local folder or a Hub repository id) has no such component.
+
+    Args:
+        cls: the component class (e.g. ``SpiritLMSpeechTokenizer``, ``SpiritLMHifiGan``).
+        root (`str` or `os.PathLike`): the Spirit LM folder or repository.
+        subfolder (`str`): ``constants.SPEECH_TOKENIZER_SUBFOLDER`` or ``constants.VOCODER_SUBFOLDER``.
+        revision (`str`, *optional*): the Hub revision (branch, tag or commit).
+        kwargs: passed on to ``from_pretrained``.
+    """
+    root = os.fspath(root)
+    present = has_component(root, subfolder, revision=revision)
+    if present is False:
+        return None
+    if os.path.isdir(root):
+        return cls.from_pretrained(os.path.join(root, subfolder), **kwargs).eval()
+    try:
+        if revision is not None:
+            kwargs["revision"] = revision
+        return cls.from_pretrained(root, subfolder=subfolder, **kwargs).eval()
+    except OSError:
+        return None
+
+
+__all__ = ["folder_model_type", "auto_subfolder", "has_component", "load_component"]
