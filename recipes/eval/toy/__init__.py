@@ -70,7 +70,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 
 import numpy as np
 
-from .results import add_metric, new_result, write_result
+from ..results import add_metric, new_result, write_result
 
 TOY_TASKS = ("resynthesis", "asr", "tts", "continuation", "storycloze")
 VOCODER_TASKS = ("resynthesis", "tts", "continuation")  # tasks whose output is speech: they need the vocoder
@@ -101,7 +101,7 @@ def spell_digits(text: str) -> str:
 def normalize_words(text: str) -> List[str]:
     """Words as scored: digits spelled (:func:`spell_digits`), lower-cased, punctuation stripped (the ``wer``
     metric's normalisation)."""
-    from .metrics.wer.wer import normalize_text
+    from ..metrics.wer.wer import normalize_text
 
     return normalize_text(spell_digits(text)).split()
 
@@ -324,7 +324,7 @@ def _check_model(pipe, tasks: Sequence[str]) -> None:
 
 @lru_cache(maxsize=None)
 def _metric(name: str):
-    from .metrics import load_metric
+    from ..metrics import load_metric
 
     return load_metric(name)
 
@@ -530,7 +530,7 @@ def auto_shots(pipe, pool_rows, task: str, max_new_tokens: int, batch_size: int 
     ``[Speech]<units>[Text]<text>``) times k, plus the longest query and ``max_new_tokens``, must fit
     ``min(FEW_SHOT_CONTEXT[task], model context)``; k in ``1 .. min(MAX_AUTO_SHOTS, pool size)``. ``units``: the
     unit strings of those examples when already encoded."""
-    from .common import context_limit
+    from ..common import context_limit
 
     model_ctx = context_limit(pipe)
     ctx = min(c for c in (FEW_SHOT_CONTEXT[task], model_ctx) if c)
@@ -548,7 +548,7 @@ def auto_shots(pipe, pool_rows, task: str, max_new_tokens: int, batch_size: int 
 
 
 def _few_shot(run: _Run, task: str, manifests: Tuple[str, str], pool_rows, shots, max_new: int) -> Dict[str, Any]:
-    from .few_shot_tasks import evaluate_few_shot
+    from ..few_shot_tasks import evaluate_few_shot
 
     test, pool = manifests
     estimate = None
@@ -640,7 +640,7 @@ def _continuation(run: _Run, vocabulary: Set[str], max_speech_tokens: Optional[i
 
 
 def _storycloze(run: _Run, ds, num_items: int) -> Dict[str, Any]:
-    from .zero_shot import evaluate_zero_shot
+    from ..zero_shot import evaluate_zero_shot
 
     meta = ds.select_columns(["text", "words", "speaker", "sentence_id"]).to_list()
     for i, m in enumerate(meta):
@@ -744,7 +744,7 @@ def evaluate_toy(
     Returns:
         The result dict (``task="toy"``; see the module docstring), also written to ``output`` when given.
     """
-    from .common import load_spirit
+    from ..common import load_spirit
 
     started = time.time()
     tasks = parse_tasks(tasks)
@@ -779,7 +779,7 @@ def evaluate_toy(
     _check_model(pipe, tasks)
     judge_obj = None
     if {"resynthesis", "tts", "continuation"} & set(tasks):
-        from .judges import load_asr_judge
+        from ..judges import load_asr_judge
 
         judge_obj = load_asr_judge(judge)
 
