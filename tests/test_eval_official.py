@@ -267,3 +267,25 @@ def test_malformed_story_metadata(tmp_path):
     assert prepare("swuggy", tmp_path / "e", out=tmp_path / "x.jsonl")[1] == ["S"]
     with pytest.raises(ManifestError, match="is neither a folder nor a gold.csv"):
         convert("sblimp", tmp_path / "nothing")
+
+
+def test_manifest_modules_import_downward_without_a_cycle():
+    """data -> official -> (errors, zero_shot_modes) and zero_shot -> data, zero_shot_modes: the official converter
+    imports neither the reader nor the evaluator, and none of them hides a project import inside a function."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "recipes" / "eval"
+    imports = {}
+    for name in ("data", "official", "zero_shot", "zero_shot_modes", "errors"):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 1}
+        nested = [n.module for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) for n in ast.walk(f)
+                  if isinstance(n, ast.ImportFrom) and (n.level or (n.module or "").split(".")[0] in
+                                                         ("recipes", "processing", "modeling_spirit", "hub_cards"))]
+        assert not nested, (name, nested)
+        imports[name] = top
+    assert imports["official"] == {"errors", "zero_shot_modes"}
+    assert imports["zero_shot_modes"] == imports["errors"] == set()
+    assert {"errors", "official"} <= imports["data"] and "zero_shot" not in imports["data"]
+    assert {"data", "zero_shot_modes"} <= imports["zero_shot"]

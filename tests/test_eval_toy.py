@@ -1,8 +1,8 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The toy-corpus evaluation (recipes/eval/toy.py): text helpers and distractor choice on hand-made cases, then a real
-run of every task on a tiny espeak-ng corpus (12 sentences, one voice) with the tiny random Spirit LM: the judge
-reads the original audio well and the random vocoder's not at all, the manifests and cut wavs match the word times,
-the numbers are computed as documented; the CLI; clear errors for bad input."""
+"""The toy-corpus evaluation (recipes/eval/toy/, one module per task): text helpers and distractor choice on hand-made
+cases, then a real run of every task on a tiny espeak-ng corpus (12 sentences, one voice) with the tiny random Spirit
+LM: the judge reads the original audio well and the random vocoder's not at all, the manifests and cut wavs match the
+word times, the numbers are computed as documented; the CLI; clear errors for bad input."""
 
 import json
 import math
@@ -74,6 +74,19 @@ def test_storycloze_pairs_same_voice_similar_length_different_ending():
     assert by_row[4]["bad_row"] == 3  # never the same ending (row 0), then the closest length
     assert [s["row"] for s in skipped] == [6]
     assert build_storycloze_pairs(rows, 1)[0][0]["row"] == 0  # num_items limits the items, not the distractors
+
+
+def test_package_keeps_every_public_name_of_the_old_module():
+    """recipes/eval/toy.py became a package with one module per task; what callers import from it is still there."""
+    for name in ("evaluate_toy", "format_toy_table", "TOY_TASKS", "auto_shots", "build_storycloze_pairs",
+                 "corpus_vocabulary", "cut_point", "in_vocabulary_fraction", "normalize_words", "spell_digits",
+                 "vocoder_speaker", "parse_tasks", "error_rate", "cut_sample", "POOL_SIZE", "MAX_AUTO_SHOTS",
+                 "FEW_SHOT_MAX_NEW_TOKENS", "FEW_SHOT_CONTEXT", "CONTINUATION_SAMPLING", "NUM_EXAMPLES",
+                 "VOCODER_TASKS", "SAMPLING_RATE"):
+        assert name in toy.__all__ and hasattr(toy, name), name
+    from recipes.eval.toy.storycloze import build_storycloze_pairs as moved
+
+    assert moved is build_storycloze_pairs and toy.SAMPLING_RATE == 16000
 
 
 def test_parse_tasks():

@@ -1,5 +1,6 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""Speech-tokenizer training (processing/train_speech_tokenizer.py) on a tiny synthetic "phone" corpus.
+"""Speech-tokenizer training (processing/train_speech_tokenizer.py, its stages in processing/speech_tokenizer_training/)
+on a tiny synthetic "phone" corpus.
 
 Utterances are random concatenations of six "phones" with known labels (three harmonic tones, high- and low-band
 noise, near-silence), each 4-8 HuBERT frames long; frame labels are the phone under each frame centre.
@@ -12,18 +13,15 @@ import numpy as np
 import pytest
 import torch
 
-from processing.train_speech_tokenizer import (
-    SpeechTokenizerTrainingArguments,
-    acoustic_features,
-    compute_span_mask,
-    fit_kmeans,
-    frame_geometry,
-    frame_word_labels,
-    num_frames,
-    train_speech_tokenizer,
-    unit_metrics,
-    word_probe,
-)
+from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from processing.speech_tokenizer_training.arguments import SpeechTokenizerTrainingArguments, build_speech_tokenizer
+from processing.speech_tokenizer_training.ctc import ctc_collapse, phone_error_rate
+from processing.speech_tokenizer_training.features import acoustic_features, frame_geometry, num_frames
+from processing.speech_tokenizer_training.kmeans import fit_kmeans
+from processing.speech_tokenizer_training.pretrain import compute_span_mask
+from processing.speech_tokenizer_training.probes import frame_word_labels, unit_metrics, word_probe
+from processing.train_speech_tokenizer import main, train_speech_tokenizer
 
 SR = 16000
 HOP = 640
@@ -86,8 +84,6 @@ def corpus():
 def trained(corpus, tmp_path_factory):
     waves, segs = corpus
     args = tiny_args(tmp_path_factory.mktemp("st") / "model")
-    from processing.train_speech_tokenizer import build_speech_tokenizer
-
     cfg = build_speech_tokenizer(args).config.hubert_config
     labels = [frame_labels(w, s, cfg) for w, s in zip(waves, segs)]
     model, report = train_speech_tokenizer(waves, args, frame_labels=labels)
@@ -95,8 +91,6 @@ def trained(corpus, tmp_path_factory):
 
 
 def test_acoustic_features_on_hubert_grid():
-    from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
-
     cfg = default_hubert_config()
     assert frame_geometry(cfg) == (640, 720)
     for n in (719, 720, 1359, 1360, 16000, 16001):
@@ -128,8 +122,6 @@ def test_metrics_and_probe():
     assert m["frame_purity"] == 1.0 and abs(m["pnmi"] - 1.0) < 1e-9 and m["usage_entropy_bits"] == 1.0
     p = word_probe([("x", [1, 1, 2]), ("y", [3, 3])], [("x", [1, 2]), ("y", [3])], 5)
     assert p["accuracy"] == 1.0
-    from modeling_spirit.configuration_spirit_speech_tokenizer import default_hubert_config
-
     lab = frame_word_labels([{"word": "Hi,", "start": 0.0, "end": 0.1}], 5, default_hubert_config())
     assert lab[:2] == ["hi", "hi"] and lab[-1] == "<sil>"
 
@@ -142,8 +134,6 @@ def test_training_lowers_losses_and_units_are_pure(trained, corpus, tmp_path):
     q = report["quantizer"]["epoch_losses"]
     assert q[-1] < 0.5 * q[0], q
     # the saved folder loads and its units carry the phone identity
-    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-
     tok = SpiritLMSpeechTokenizer.from_pretrained(args.output_dir)
     assert tok.config.quantizer_vocab_size == args.vocab_size
     waves, _ = corpus
@@ -176,6 +166,56 @@ def test_resume_equals_uninterrupted(trained, corpus, tmp_path):
     np.testing.assert_allclose(report2["pretrain1"]["losses"], report["pretrain1"]["losses"], rtol=1e-4, atol=1e-5)
 
 
+def _corpus_folder(path):
+    """A ``save_to_disk`` corpus (toy-corpus layout: audio, text, words) of the synthetic phones."""
+    datasets = pytest.importorskip("datasets")
+
+    def split(n, seed):
+        waves, segs = synth_corpus(n, seed=seed)
+        words = [[{"word": p.upper() + ",", "start": a / SR, "end": b / SR} for a, b, p in s] for s in segs]
+        texts = [" ".join(p for _, _, p in s) for s in segs]
+        rows = {"audio": [{"array": w, "sampling_rate": SR} for w in waves], "text": texts, "words": words}
+        return datasets.Dataset.from_dict(rows).cast_column("audio", datasets.Audio(sampling_rate=SR))
+
+    datasets.DatasetDict(train=split(10, 0), validation=split(4, 2)).save_to_disk(str(path))
+    return str(path)
+
+
+def test_command_line_trains_and_probes_a_corpus_folder(tmp_path, capsys):
+    corpus = _corpus_folder(tmp_path / "corpus")
+    out = tmp_path / "st"
+    argv = ["--dataset", corpus, "--output_dir", str(out), "--hidden_size", "32", "--num_hidden_layers", "2",
+            "--num_attention_heads", "2", "--intermediate_size", "64", "--conv_dim", "16",
+            "--num_conv_pos_embeddings", "16", "--hubert_output_layer", "2", "--vocab_size", "12",
+            "--kmeans1_clusters", "8", "--pretrain_steps", "6", "--batch_size", "4", "--crop_frames", "30",
+            "--quantizer_epochs", "2", "--progress", "false", "--max_utterances", "8", "--eval_train_utterances", "5",
+            "--eval_utterances", "3"]
+    assert main(argv) == 0
+    report = json.load(open(out / "training_report.json"))
+    assert report["utterances"] == 8 and report["pretrain1"]["steps"] == 6
+    assert report["units"]["frames"] > 0  # the corpus has word times: frame word labels were made
+    assert report["eval"]["word_probe"]["test_tokens"] > 0
+    assert report["eval"]["word_frame_metrics"]["frames"] > 0
+    assert SpiritLMSpeechTokenizer.from_pretrained(str(out)).config.quantizer_vocab_size == 12
+    printed = json.loads(capsys.readouterr().out)
+    assert "losses" not in printed["pretrain1"] and printed["eval"] == report["eval"]
+
+
+def test_entry_module_keeps_the_names_other_modules_import():
+    """processing.train_toy and older callers import these from processing.train_speech_tokenizer: they stay there,
+    the very objects of the stage modules."""
+    import processing.speech_tokenizer_training.features as features
+    import processing.train_speech_tokenizer as entry
+
+    for name in ("ACOUSTIC_FEATURES", "QUANTIZER_TARGETS", "SpeechTokenizerTrainingArguments", "build_speech_tokenizer",
+                 "frame_word_labels", "load_corpus", "num_frames", "train_speech_tokenizer", "phoneme_targets",
+                 "ctc_collapse", "phone_error_rate", "unit_metrics", "word_probe", "fit_kmeans", "compute_span_mask",
+                 "acoustic_features", "frame_geometry", "main"):
+        assert name in entry.__all__ and hasattr(entry, name), name
+    assert entry.num_frames is features.num_frames and entry.ACOUSTIC_FEATURES == ("mfcc", "logmel")
+    assert entry.QUANTIZER_TARGETS == ("kmeans", "head", "phones")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The CTC phone quantizer (quantizer_targets="phones")
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,9 +244,6 @@ def ctc_trained(corpus, tmp_path_factory):
 
 
 def test_ctc_quantizer_learns_phones(ctc_trained):
-    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-    from processing.train_speech_tokenizer import ctc_collapse, phone_error_rate
-
     args, _, report, (held_w, held_s) = ctc_trained
     q = report["quantizer"]
     assert q["epoch_losses"][-1] < 0.5 * q["epoch_losses"][0], q["epoch_losses"]

@@ -10,15 +10,18 @@ not stop a run: the item is counted, reported in the result (``failed``) and lef
 """
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+import soundfile as sf
+from tqdm.auto import tqdm
 
+from modeling_spirit.audio_utils import load_audio
+from modeling_spirit.constants import SAMPLING_RATE
 
-class ManifestError(ValueError):
-    """A manifest that cannot be read; the message names the file and line."""
+from .errors import ManifestError
+from .official import check_records, convert
 
 
 def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[str]] = (),
@@ -39,8 +42,6 @@ def read_manifest(path, required: Sequence[str] = (), any_of: Sequence[Sequence[
     """
     path = Path(path)
     if path.is_dir() or (path.is_file() and path.suffix == ".csv"):
-        from .official import check_records, convert
-
         records = convert(task, path)
         check_records(records, required)
         for group in any_of:
@@ -78,7 +79,7 @@ def as_dataset(records: List[Dict[str, Any]], path):
     """The checked records as a :class:`datasets.Dataset` loaded with ``load_dataset("json")`` (when ``datasets`` is
     installed; a plain list otherwise)."""
     try:
-        from datasets import load_dataset
+        from datasets import load_dataset  # optional (the `eval` extra); without it the records are returned
     except ImportError:  # pragma: no cover - datasets is in the eval extra
         return records
     return load_dataset("json", data_files=str(path), split="train")
@@ -90,13 +91,9 @@ def resolve_audio(value, base: Path) -> str:
     return str(p if p.is_absolute() else base / p)
 
 
-def load_waveform(path: str, sampling_rate: int = 16000, resample: bool = True) -> np.ndarray:
+def load_waveform(path: str, sampling_rate: int = SAMPLING_RATE, resample: bool = True) -> np.ndarray:
     """Decode one audio file to mono float32 at ``sampling_rate`` (raises on failure)."""
-    from modeling_spirit.audio_utils import load_audio
-
     if not resample:
-        import soundfile as sf
-
         info = sf.info(path)
         if info.samplerate != sampling_rate:
             raise ValueError(f"{path} is {info.samplerate} Hz; this benchmark reads audio unresampled at "
@@ -127,8 +124,6 @@ class AudioCache:
         todo = [p for p in dict.fromkeys(paths) if p + key_suffix not in self.units and p + key_suffix not in self.errors]
         bar = None
         if self.progress and todo:
-            from tqdm.auto import tqdm
-
             bar = tqdm(total=len(todo), desc="encoding audio", unit="file")
         for start in range(0, len(todo), self.batch_size):
             chunk, waves = [], []

@@ -38,9 +38,10 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .data import ManifestError
+from .errors import ManifestError
+from .zero_shot_modes import STORY_TASKS, TASK_MODES, parse_modes, required_fields
 
-TASKS = ("swuggy", "sblimp", "storycloze", "topic-storycloze")
+TASKS = tuple(TASK_MODES)  # every zero-shot task has an official layout
 ZEROSPEECH = {"swuggy": "lexical", "sblimp": "syntactic"}
 LEXICAL_COLUMNS = ("id", "filename", "voice", "word", "correct")          # + frequency, phones, length (kept if there)
 SYNTACTIC_COLUMNS = ("id", "filename", "voice", "type", "subtype", "transcription", "correct")
@@ -344,7 +345,7 @@ def available_modes(task: str, records: List[Dict[str, Any]]) -> List[str]:
     """The modes every record supports (T needs text; S>T the context apart; T>S, on whole recordings, would score
     the spoken context too, so it is left out for them)."""
     has = lambda f: all(r.get(f) not in (None, "") for r in records)  # noqa: E731
-    story = task in ("storycloze", "topic-storycloze")
+    story = task in STORY_TASKS
     modes = []
     if has("good_text") and has("bad_text") and (not story or has("context_text")):
         modes.append("T")
@@ -374,14 +375,12 @@ def prepare(task: str, src, out=None, text=None, modes=None, out_dir="out/eval-o
     ``modes`` ``None``/``"all"`` → the modes the data supports (:func:`available_modes`); otherwise they are
     checked against the data here, so a missing field is reported at its official file and line. ``out`` defaults
     to ``out_dir/<task>-<hash of the source path>.jsonl``."""
-    from .zero_shot import _required_fields, parse_modes
-
     records = convert(task, src, text=text)
     if modes is None or modes == "all":
         modes = available_modes(task, records)
     else:
         modes = parse_modes(task, modes)
-        check_records(records, _required_fields(task, modes), task)
+        check_records(records, required_fields(task, modes), task)
     if out is None:
         digest = hashlib.sha1(f"{Path(src).resolve()}|{text}".encode()).hexdigest()[:10]
         out = Path(out_dir) / f"{task}-{digest}.jsonl"

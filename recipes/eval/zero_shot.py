@@ -30,70 +30,33 @@ hold context + ending in one wav; the shared context then cancels out of ``sum``
 
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
+
+from modeling_spirit.constants import SPEECH_MARKER, TEXT_MARKER
 
 from .common import load_spirit
 from .data import AudioCache, read_manifest, resolve_audio
 from .likelihood import pair_accuracy, sequence_logprobs
 from .results import add_failures, add_metric, model_variant, new_result
+from .zero_shot_modes import STORY_TASKS, TASK_MODES, mode_sides, parse_modes, required_fields
 
-TASK_MODES = {"swuggy": ("T", "S"), "sblimp": ("T", "S"),
-              "storycloze": ("T", "S", "T>S", "S>T"), "topic-storycloze": ("T", "S", "T>S", "S>T")}
 SCORINGS = ("sum", "mean")
-_MODE_ALIASES = {"t": "T", "s": "S", "t>s": "T>S", "t->s": "T>S", "t→s": "T>S", "ts": "T>S", "s>t": "S>T",
-                 "s->t": "S>T", "s→t": "S>T", "st": "S>T", "text": "T", "speech": "S"}
-
-
-def parse_modes(task: str, modes) -> List[str]:
-    allowed = TASK_MODES[task]
-    if modes is None or modes == "all":
-        return list(allowed)
-    if isinstance(modes, str):
-        modes = [m for m in modes.split(",") if m.strip()]
-    out = []
-    for m in modes:
-        key = _MODE_ALIASES.get(str(m).strip().lower())
-        if key not in allowed:
-            raise ValueError(f"Mode {m!r} is not available for {task}; allowed: {list(allowed)} (or 'all').")
-        out.append(key)
-    return list(dict.fromkeys(out))
-
-
-def _needs(mode: str, has_context: bool) -> Dict[str, str]:
-    """Which side of each part a mode reads: {'context': 'text'|'audio'|None, 'candidate': 'text'|'audio'}."""
-    ctx_side = {"T": "text", "S": "audio", "T>S": "text", "S>T": "audio"}[mode]
-    cand_side = {"T": "text", "S": "audio", "T>S": "audio", "S>T": "text"}[mode]
-    return {"context": ctx_side if has_context else None, "candidate": cand_side}
-
-
-def _required_fields(task: str, modes: Sequence[str]) -> tuple:
-    story = task in ("storycloze", "topic-storycloze")
-    required = {"id"}
-    for mode in modes:
-        side = _needs(mode, story)
-        suffix = "_text" if side["candidate"] == "text" else "_audio"
-        required.update({"good" + suffix, "bad" + suffix})
-        if story and mode in ("T", "T>S"):
-            required.add("context_text")
-        if story and mode == "S>T":
-            required.add("context_audio")
-    return tuple(sorted(required))
 
 
 def build_pairs(task: str, mode: str, record: Dict[str, Any], units) -> tuple:
     """``(prompt, good_continuation, bad_continuation)`` strings for one record; ``units(field)`` gives the unit
     string of an audio field."""
-    story = task in ("storycloze", "topic-storycloze")
+    story = task in STORY_TASKS
     ctx_text = record.get("context_text") or "" if story else ""
     if mode == "T":
         sep = " " if ctx_text and not ctx_text.endswith((" ", "\n")) else ""
-        return "[Text]" + ctx_text, sep + record["good_text"], sep + record["bad_text"]
+        return TEXT_MARKER + ctx_text, sep + record["good_text"], sep + record["bad_text"]
     if mode == "S":
         ctx = units("context_audio") if story and record.get("context_audio") else ""
-        return "[Speech]" + ctx, units("good_audio"), units("bad_audio")
+        return SPEECH_MARKER + ctx, units("good_audio"), units("bad_audio")
     if mode == "T>S":
-        return "[Text]" + ctx_text + "[Speech]", units("good_audio"), units("bad_audio")
-    return "[Speech]" + units("context_audio") + "[Text]", record["good_text"], record["bad_text"]
+        return TEXT_MARKER + ctx_text + SPEECH_MARKER, units("good_audio"), units("bad_audio")
+    return SPEECH_MARKER + units("context_audio") + TEXT_MARKER, record["good_text"], record["bad_text"]
 
 
 def evaluate_zero_shot(
@@ -128,7 +91,7 @@ def evaluate_zero_shot(
     for s in scorings:
         if s not in SCORINGS:
             raise ValueError(f"Unknown scoring {s!r}; allowed: {list(SCORINGS)}.")
-    records = read_manifest(data, required=_required_fields(task, modes), task=task)
+    records = read_manifest(data, required=required_fields(task, modes), task=task)
     if limit:
         records = records[:limit]
     pipe, model_path = load_spirit(model, device=device)
@@ -141,8 +104,8 @@ def evaluate_zero_shot(
 
     # Encode every audio the requested modes need, once, in batches.
     audio_fields = sorted({f for m in modes for f in ("context_audio", "good_audio", "bad_audio")
-                           if (_needs(m, True)["candidate"] == "audio" and f != "context_audio")
-                           or (_needs(m, True)["context"] == "audio" and f == "context_audio")})
+                           if (mode_sides(m, True)["candidate"] == "audio" and f != "context_audio")
+                           or (mode_sides(m, True)["context"] == "audio" and f == "context_audio")})
     cache = AudioCache(pipe.speech_tokenizer if audio_fields else None, batch_size, progress)
     if audio_fields:
         cache.encode(resolve_audio(r[f], base) for r in records for f in audio_fields if r.get(f))
