@@ -10,8 +10,11 @@ print(info.oid)          # the commit; pin it: pipeline("spirit-lm", model=..., 
 ```
 
 What is refused, before anything is sent: a folder that is not a Spirit LM folder (``config.json`` with
-``model_type: spirit_lm``), a folder without safetensors weights, and a folder holding pickles (``.bin``, ``.pt``,
-``.pkl``, ``.pth``, ``.ckpt``, ``.pickle``): those run code when loaded; convert them to safetensors first.
+``model_type: spirit_lm``), an incomplete one (weights missing or truncated, no tokenizer, no ``speech_tokenizer/`` or
+``vocoder/``, or parts of different models: :func:`modeling_spirit.hub_folder.check_spirit_folder`), and a folder
+holding pickles, judged by content whatever the file is called (pickles of any protocol, ``torch.save`` zip archives,
+gzip/bzip2/xz/zstd data: :func:`modeling_spirit.hub_folder.find_pickled_files`): those run code when loaded; convert
+them to safetensors first.
 """
 
 import json
@@ -21,11 +24,12 @@ from typing import Any, List, Mapping, Optional, Union
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, ModelCardData
 
+from modeling_spirit.hub_folder import SpiritFolderError, check_no_pickles, check_spirit_folder
+
 from . import CardError, describe_folder, render_model_card
 
 logger = logging.getLogger(__name__)
 
-PICKLE_SUFFIXES = (".bin", ".pt", ".pkl", ".pth", ".ckpt", ".pickle")
 DEFAULT_COMMIT_MESSAGE = "Upload Spirit LM (weights, tokenizers, speech tokenizer, vocoder, remote code, card)"
 
 
@@ -41,33 +45,20 @@ def _skipped(rel: Path) -> bool:
     return rel.as_posix() in ("tiny_build.json", "README.md")
 
 
-def files_to_upload(folder: Union[str, Path]) -> List[str]:
-    """Paths (relative, POSIX) of the folder's files that are uploaded beside the card, after the checks."""
+def files_to_upload(folder: Union[str, Path], require_speech_components: bool = True) -> List[str]:
+    """Paths (relative, POSIX) of the folder's files that are uploaded beside the card, after the checks
+    (``require_speech_components=False`` accepts a deliberately text-only folder)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise PushError(f"{folder} is not a folder. Give the Spirit LM folder to push (e.g. the converter's output).")
-    cfg_path = folder / "config.json"
-    if not cfg_path.is_file():
-        raise PushError(f"{folder} has no config.json: not a Spirit LM folder (convert or save_pretrained one first).")
+    rels = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    names = [r.as_posix() for r in rels if not _skipped(r)]
     try:
-        config = json.loads(cfg_path.read_text())
-        model_type = config.get("model_type")
-    except (json.JSONDecodeError, AttributeError) as err:
-        raise PushError(f"{cfg_path} is not a JSON object: {err}") from err
-    if model_type != "spirit_lm":
-        raise PushError(f"{cfg_path} has model_type {model_type!r}, not 'spirit_lm': this is not a Spirit LM folder.")
-    rels = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
-    rels = [r for r in rels if not _skipped(r)]
-    pickles = [r.as_posix() for r in rels if r.suffix.lower() in PICKLE_SUFFIXES]
-    if pickles:
-        raise PushError(
-            f"{folder} holds pickle files, which run code when loaded and are not pushed: {', '.join(pickles[:5])}"
-            f"{' ...' if len(pickles) > 5 else ''}. Convert them to safetensors (`spirit-lm convert`) or remove them."
-        )
-    names = {r.as_posix() for r in rels}
-    if not any(n.startswith("model") and n.endswith(".safetensors") and "/" not in n for n in names):
-        raise PushError(f"{folder} has no model*.safetensors: the language-model weights are missing.")
-    _check_remote_code(folder, config, names)
+        if (folder / "config.json").is_file():
+            check_no_pickles(folder, names)  # first: a pickled checkpoint is the likeliest reason weights are missing
+        check_spirit_folder(folder, require_speech_components=require_speech_components)
+    except SpiritFolderError as err:
+        raise PushError(f"{err} Nothing was pushed.") from err
+    config = json.loads((folder / "config.json").read_text())
+    _check_remote_code(folder, config, set(names))
     return sorted(names)
 
 
@@ -123,6 +114,7 @@ def push_spirit_lm(
     card_vars: Optional[Mapping[str, Any]] = None,
     token: Union[str, bool, None] = None,
     create_pr: bool = False,
+    require_speech_components: bool = True,
 ) -> CommitInfo:
     """Create ``repo_id`` if needed and upload ``folder`` plus its rendered card (``README.md``) in one commit.
 
@@ -139,16 +131,19 @@ def push_spirit_lm(
         card_vars: more template variables (``title``, ``description``, ``training_hyperparameters``...).
         token: Hub token (default: the logged-in one).
         create_pr: open a pull request instead of committing to the branch.
+        require_speech_components: refuse a folder without ``speech_tokenizer/`` and ``vocoder/`` (default); ``False``
+            pushes a deliberately text-only Spirit LM.
 
     Returns:
         `huggingface_hub.CommitInfo` of the commit (``.oid`` is its sha, ``.commit_url`` its page).
 
     Raises:
-        PushError: the folder is not a pushable Spirit LM folder (pickles, wrong model type, no weights).
+        PushError: the folder is not a pushable Spirit LM folder (pickles, wrong model type, missing or truncated
+            weights, missing or mismatched speech components, missing remote code).
         CardError: invalid card inputs.
     """
     folder = Path(folder)
-    names = files_to_upload(folder)
+    names = files_to_upload(folder, require_speech_components=require_speech_components)
     variables = {**describe_folder(folder), **dict(card_vars or {})}
     variables.update(repo_id=repo_id, revision=revision or "main")
     card = render_model_card(card_data, **variables)
@@ -169,4 +164,4 @@ def push_spirit_lm(
     )
 
 
-__all__ = ["PICKLE_SUFFIXES", "PushError", "files_to_upload", "push_spirit_lm", "CardError"]
+__all__ = ["PushError", "files_to_upload", "push_spirit_lm", "CardError"]

@@ -16,13 +16,43 @@ The speech tokenizer goes to ``OUT/speech_tokenizer/`` and the vocoder to ``OUT/
 tokenizer.json, tokenizer_config.json, *.py}``. Every original key must be consumed and every parameter filled: a
 missing or unexpected key is an error (the original would silently keep random weights). Pickles are read with
 ``torch.load(..., weights_only=True)``; nothing pickled is written.
+
+:func:`convert_all` is atomic: everything is built in a temporary folder beside ``OUT`` and renamed into place only
+when every part converted and the folder passed :func:`~.hub_folder.check_spirit_folder`; a failed or interrupted
+conversion leaves the previous complete ``OUT`` (or nothing). An unreadable file (truncated ``.bin`` or
+``generator.pt``, bad ``config.json`` or YAML, garbage ``tokenizer.model``) is a :class:`ConversionError` naming it;
+NaN or infinite weights are an error unless ``--allow-nonfinite`` (then a warning naming the tensors).
 """
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Dict, Optional
+
+import torch
+
+from .configuration_spirit_lm import SpiritLMConfig
+from .constants import VARIANTS
+from .convert_common import (
+    ConversionError,
+    atomic_output_dir,
+    check_finite,
+    load_safetensors_file,
+    load_torch_file,
+    read_json_file,
+)
+from .convert_hifigan import convert_hifigan
+from .convert_speech_tokenizer import convert_speech_tokenizer
+from .hub_folder import make_hub_ready
+from .modeling_spirit_lm import SpiritLMForCausalLM
+from .tokenization_spirit_lm import (
+    SpiritLMTokenizer,
+    SpiritLMTokenizerFast,
+    _require_sentencepiece,
+    _sp_model_proto,
+    _write_tokenizer_auto_map,
+    add_layout_pieces,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +67,6 @@ _LLAMA_CONFIG_KEYS = (
 )
 
 
-class ConversionError(ValueError):
-    """An original checkpoint does not have the expected content."""
-
-
 def lm_checkpoint_dir(checkpoints_dir, variant: str) -> Path:
     ckpt = Path(checkpoints_dir)
     path = ckpt / "spiritlm_model" / f"spirit-lm-{variant}-7b"
@@ -53,32 +79,28 @@ def lm_checkpoint_dir(checkpoints_dir, variant: str) -> Path:
 
 
 def _load_state_dict(lm_dir: Path) -> Dict:
-    import torch
-
     bins = sorted(lm_dir.glob("pytorch_model*.bin"))
     sts = sorted(lm_dir.glob("model*.safetensors"))
     state: Dict = {}
     if sts:
-        from safetensors.torch import load_file
-
         for f in sts:
-            state.update(load_file(str(f)))
+            state.update(load_safetensors_file(f))
     elif bins:
         for f in bins:
-            state.update(torch.load(str(f), map_location="cpu", weights_only=True, mmap=True))
+            part = load_torch_file(f, mmap=True)
+            if not isinstance(part, dict) or not all(torch.is_tensor(v) for v in part.values()):
+                raise ConversionError(f"{f} holds a {type(part).__name__}, not a state dict of tensors.")
+            state.update(part)
     else:
         raise ConversionError(f"No weights in {lm_dir}: expected pytorch_model.bin (or model*.safetensors).")
     return state
 
 
 def build_config(lm_dir: Path, variant: str):
-    from .configuration_spirit_lm import SpiritLMConfig
-
     cfg_path = lm_dir / "config.json"
     if not cfg_path.is_file():
         raise ConversionError(f"Missing {cfg_path}.")
-    with open(cfg_path) as f:
-        raw = json.load(f)
+    raw = read_json_file(cfg_path, "the Llama config of the language model")
     kwargs = {k: raw[k] for k in _LLAMA_CONFIG_KEYS if k in raw}
     expected = SpiritLMConfig(variant=variant, num_hidden_layers=1, hidden_size=64, intermediate_size=64,
                               num_attention_heads=1).vocab_size
@@ -93,21 +115,24 @@ def build_config(lm_dir: Path, variant: str):
         raise ConversionError(f"{cfg_path} does not describe a {variant} Spirit LM: {err}") from err
 
 
-def convert_tokenizer(lm_dir: Path, config, output_dir: Path) -> None:
-    """Write the Spirit LM tokenizer, checking (or restoring) the speech tokens' positions in ``tokenizer.model``."""
-    from .tokenization_spirit_lm import (
-        SpiritLMTokenizer,
-        SpiritLMTokenizerFast,
-        _sp_model_proto,
-        _write_tokenizer_auto_map,
-        add_layout_pieces,
-    )
-
+def spirit_sentencepiece_model(lm_dir: Path, config) -> bytes:
+    """The Spirit LM ``tokenizer.model`` bytes: the original's, checked (or with the speech tokens restored as pieces
+    at their layout ids). Raises :class:`ConversionError` naming the file when it is not a SentencePiece model."""
     sp_path = lm_dir / "tokenizer.model"
     if not sp_path.is_file():
         raise ConversionError(f"Missing {sp_path} (the SentencePiece model).")
     data = sp_path.read_bytes()
-    proto = _sp_model_proto(data)
+    spm = _require_sentencepiece()
+    try:
+        proto = _sp_model_proto(data)
+        if not len(proto.pieces):
+            raise ValueError("it holds no pieces")
+        spm.SentencePieceProcessor(model_proto=data)
+    except Exception as err:  # noqa: BLE001 - protobuf DecodeError, SentencePiece RuntimeError
+        raise ConversionError(
+            f"{sp_path} ({len(data)} bytes) is not a SentencePiece model ({type(err).__name__}: {str(err)[:200]}). "
+            "Re-download it from the original release."
+        ) from err
     layout = config.layout_tokens()
     n = len(proto.pieces)
     if n == config.text_vocab_size:
@@ -128,6 +153,12 @@ def convert_tokenizer(lm_dir: Path, config, output_dir: Path) -> None:
                 raise ConversionError(
                     f"{sp_path}: id {i} should be {t!r} for the {config.variant} layout, found {got!r}."
                 )
+    return data
+
+
+def convert_tokenizer(lm_dir: Path, config, output_dir: Path, data: Optional[bytes] = None) -> None:
+    """Write the Spirit LM tokenizer, checking (or restoring) the speech tokens' positions in ``tokenizer.model``."""
+    data = spirit_sentencepiece_model(lm_dir, config) if data is None else data
     output_dir.mkdir(parents=True, exist_ok=True)
     out_model = output_dir / "tokenizer.model"
     out_model.write_bytes(data)
@@ -140,25 +171,31 @@ def convert_tokenizer(lm_dir: Path, config, output_dir: Path) -> None:
 def _added_tokens(lm_dir: Path) -> Dict[str, int]:
     out: Dict[str, int] = {}
     p = lm_dir / "added_tokens.json"
-    if p.is_file():
-        out.update(json.loads(p.read_text()))
-    p = lm_dir / "tokenizer_config.json"
-    if p.is_file():
-        for i, tok in (json.loads(p.read_text()).get("added_tokens_decoder") or {}).items():
-            content = tok["content"] if isinstance(tok, dict) else str(tok)
-            out[content] = int(i)
+    try:
+        if p.is_file():
+            out.update({str(k): int(v) for k, v in read_json_file(p, "{token: id}").items()})
+        p = lm_dir / "tokenizer_config.json"
+        if p.is_file():
+            for i, tok in (read_json_file(p, "the tokenizer config").get("added_tokens_decoder") or {}).items():
+                content = tok["content"] if isinstance(tok, dict) else str(tok)
+                out[content] = int(i)
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, ConversionError):
+            raise
+        raise ConversionError(f"{p} does not declare added tokens as expected ({type(err).__name__}: {err}).") from err
     return out
 
 
-def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None) -> Path:
-    """Convert ``spiritlm_model/spirit-lm-<variant>-7b`` into ``output_dir`` (safetensors, config, tokenizer)."""
-    import torch
+def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None,
+                           allow_nonfinite: bool = False) -> Path:
+    """Convert ``spiritlm_model/spirit-lm-<variant>-7b`` into ``output_dir`` (safetensors, config, tokenizer).
 
-    from .modeling_spirit_lm import SpiritLMForCausalLM
-
+    Everything is read and checked before anything is written (use :func:`convert_all` for an atomic folder).
+    """
     output_dir = Path(output_dir)
     lm_dir = lm_checkpoint_dir(checkpoints_dir, variant)
     config = build_config(lm_dir, variant)
+    sp_model = spirit_sentencepiece_model(lm_dir, config)
     state = _load_state_dict(lm_dir)
     state = {k: v for k, v in state.items() if not k.endswith(_IGNORED_KEY_SUFFIXES)}
 
@@ -177,6 +214,7 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     for k, v in state.items():
         if tuple(v.shape) != tuple(expected[k].shape):
             raise ConversionError(f"{lm_dir}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}.")
+    check_finite(state, lm_dir, allow_nonfinite)
     target_dtype = getattr(torch, dtype) if dtype else next(iter(state.values())).dtype
     state = {k: v.to(target_dtype) for k, v in state.items()}
     model.load_state_dict(state, strict=not config.tie_word_embeddings, assign=True)
@@ -189,30 +227,36 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     if gen_path.is_file():
         from transformers import GenerationConfig
 
-        model.generation_config = GenerationConfig.from_pretrained(str(lm_dir))
+        read_json_file(gen_path, "the generation config")
+        try:
+            model.generation_config = GenerationConfig.from_pretrained(str(lm_dir))
+        except (OSError, ValueError, TypeError) as err:
+            raise ConversionError(f"{gen_path} is not a valid generation config: {err}") from err
     output_dir.mkdir(parents=True, exist_ok=True)
     SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
     config.register_for_auto_class()
     model.save_pretrained(str(output_dir))
-    convert_tokenizer(lm_dir, config, output_dir)
+    convert_tokenizer(lm_dir, config, output_dir, data=sp_model)
     return output_dir
 
 
-def convert_all(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None) -> Path:
+def convert_all(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None,
+                allow_nonfinite: bool = False) -> Path:
     """Language model into ``output_dir``, speech tokenizer into ``output_dir/speech_tokenizer``, vocoder into
-    ``output_dir/vocoder``."""
-    from .convert_hifigan import convert_hifigan
-    from .convert_speech_tokenizer import convert_speech_tokenizer
-
-    if variant not in ("base", "expressive"):
-        raise ConversionError(f"--variant is {variant!r}; allowed: 'base', 'expressive'.")
-    out = convert_language_model(checkpoints_dir, variant, output_dir, dtype=dtype)
-    logger.info("language model -> %s", out)
-    logger.info("speech tokenizer -> %s", convert_speech_tokenizer(checkpoints_dir, variant, output_dir))
-    logger.info("vocoder -> %s", convert_hifigan(checkpoints_dir, variant, output_dir))
-    from .hub_folder import make_hub_ready
-
-    return make_hub_ready(output_dir)
+    ``output_dir/vocoder``, made Hub-ready; atomically (see the module docstring). Returns ``Path(output_dir)``."""
+    if variant not in VARIANTS:
+        raise ConversionError(f"--variant is {variant!r}; allowed: {', '.join(map(repr, VARIANTS))}.")
+    output_dir = Path(output_dir)
+    with atomic_output_dir(output_dir) as work:
+        convert_language_model(checkpoints_dir, variant, work, dtype=dtype, allow_nonfinite=allow_nonfinite)
+        logger.info("language model converted")
+        convert_speech_tokenizer(checkpoints_dir, variant, work, allow_nonfinite=allow_nonfinite)
+        logger.info("speech tokenizer converted")
+        convert_hifigan(checkpoints_dir, variant, work, allow_nonfinite=allow_nonfinite)
+        logger.info("vocoder converted")
+        make_hub_ready(work)  # also checks the folder is complete and consistent
+    logger.info("-> %s", output_dir)
+    return output_dir
 
 
 def main(argv=None) -> None:
@@ -226,9 +270,15 @@ def main(argv=None) -> None:
     parser.add_argument("--output-dir", required=True, help="where to write the converted folder")
     parser.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"],
                         help="weight dtype of the language model (default: as stored, bfloat16 for the 7B)")
+    parser.add_argument("--allow-nonfinite", action="store_true",
+                        help="convert weights holding NaN or infinite values (with a warning) instead of refusing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = convert_all(args.checkpoints_dir, args.variant, args.output_dir, dtype=args.dtype)
+    try:
+        out = convert_all(args.checkpoints_dir, args.variant, args.output_dir, dtype=args.dtype,
+                          allow_nonfinite=args.allow_nonfinite)
+    except (ValueError, OSError) as err:  # the message names the file; the output folder is untouched
+        parser.exit(1, f"{parser.prog}: error: {err}\n")
     print(f"Converted the {args.variant} Spirit LM (language model, speech tokenizer, vocoder) into {out}")
 
 

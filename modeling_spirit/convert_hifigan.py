@@ -9,6 +9,8 @@ Input layout (under the original ``SPIRITLM_CHECKPOINTS_DIR``)::
 ``generator.pt`` is ``{"generator": state_dict}`` with weight-normed convolutions (``weight_g``/``weight_v``). The
 weight norm is folded here exactly as the original folds it when it removes weight norm: ``torch._weight_norm(v, g,
 0)``. Every checkpoint key must be consumed and every model parameter filled; anything else raises, naming the keys.
+Unreadable files (a truncated ``generator.pt``, a bad ``config.json``, undecodable name lists) are
+:class:`~.convert_common.ConversionError` naming the file; NaN/inf weights are refused unless ``allow_nonfinite``.
 
 Usage::
 
@@ -18,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
@@ -26,6 +27,8 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from .constants import VOCODER_SUBFOLDER
+from .convert_common import ConversionError, check_finite, load_torch_file, read_json_file
 from .modeling_spirit_hifigan import SpiritLMHifiGan
 
 VARIANT_DIRS = {
@@ -82,7 +85,11 @@ def _rename(key: str) -> Optional[str]:
 def _read_names(path: Path) -> List[str]:
     if not path.is_file():
         return []
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConversionError(f"{path} is not UTF-8 text ({err}); it should list one name per line.") from err
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def hifigan_config_from_original(
@@ -101,7 +108,7 @@ def hifigan_config_from_original(
     if (original.get("f0_quant_num_bin") or 0) > 0:
         unsupported.append("f0_quant_num_bin > 0 (quantised continuous F0)")
     if unsupported:
-        raise ValueError(
+        raise ConversionError(
             "The vocoder config uses options that Spirit LM's vocoders do not use and this port does not implement: "
             + ", ".join(unsupported)
             + "."
@@ -146,6 +153,8 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
     grouped: Dict[str, Dict[str, torch.Tensor]] = {}
     unknown = []
     for key, value in original_sd.items():
+        if not isinstance(key, str) or not torch.is_tensor(value):
+            raise ConversionError(f"generator.pt: {key!r} holds a {type(value).__name__}, not a tensor.")
         new = _rename(key)
         if new is None:
             unknown.append(key)
@@ -153,17 +162,17 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
         module, _, leaf = new.rpartition(".")
         grouped.setdefault(module, {})[leaf] = (key, value)
     if unknown:
-        raise ValueError(f"Unexpected keys in generator.pt that this converter does not know: {sorted(unknown)}.")
+        raise ConversionError(f"Unexpected keys in generator.pt that this converter does not know: {sorted(unknown)}.")
     out: Dict[str, torch.Tensor] = {}
     leftover = []
     for module, leaves in grouped.items():
         if "weight_g" in leaves or "weight_v" in leaves:
             if not ("weight_g" in leaves and "weight_v" in leaves):
-                raise ValueError(
+                raise ConversionError(
                     f"Weight-normed module {module!r} needs both weight_g and weight_v; got {sorted(leaves)}."
                 )
             if "weight" in leaves:
-                raise ValueError(f"Module {module!r} has both a folded weight and weight_g/weight_v keys.")
+                raise ConversionError(f"Module {module!r} has both a folded weight and weight_g/weight_v keys.")
             g, v = leaves.pop("weight_g")[1], leaves.pop("weight_v")[1]
             out[f"{module}.weight"] = torch._weight_norm(v.float(), g.float(), 0).contiguous()
         for leaf, (orig_key, value) in leaves.items():
@@ -172,44 +181,54 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
                 continue
             out[f"{module}.{leaf}"] = value.float().contiguous()
     if leftover:
-        raise ValueError(f"Keys in generator.pt that map to no parameter: {sorted(leftover)}.")
+        raise ConversionError(f"Keys in generator.pt that map to no parameter: {sorted(leftover)}.")
     expected = model.state_dict()
     missing = sorted(set(expected) - set(out))
     extra = sorted(set(out) - set(expected))
     if missing or extra:
-        raise ValueError(
+        raise ConversionError(
             "generator.pt does not match the vocoder built from config.json: "
             f"parameters not filled: {missing}; checkpoint tensors with no parameter: {extra}."
         )
     bad = [f"{k}: checkpoint {tuple(out[k].shape)} vs model {tuple(expected[k].shape)}" for k in out
            if out[k].shape != expected[k].shape]
     if bad:
-        raise ValueError("Shape mismatch between generator.pt and config.json: " + "; ".join(bad))
+        raise ConversionError("Shape mismatch between generator.pt and config.json: " + "; ".join(bad))
     return out
 
 
-def load_original_hifigan(vocoder_dir: Union[str, Path]) -> SpiritLMHifiGan:
+def load_original_hifigan(vocoder_dir: Union[str, Path], allow_nonfinite: bool = False) -> SpiritLMHifiGan:
     """Build a [`SpiritLMHifiGan`] from an original vocoder folder (``config.json``, ``generator.pt``, names)."""
     vocoder_dir = Path(vocoder_dir)
     for name in ("config.json", "generator.pt"):
         if not (vocoder_dir / name).is_file():
             raise FileNotFoundError(f"{vocoder_dir / name} not found; expected the original vocoder folder layout.")
-    original = json.loads((vocoder_dir / "config.json").read_text(encoding="utf-8"))
+    original = read_json_file(vocoder_dir / "config.json", "the vocoder's HiFi-GAN config")
     speakers = _read_names(vocoder_dir / "speakers.txt") if original.get("multispkr") else []
     styles = _read_names(vocoder_dir / "styles.txt") if original.get("multistyle") else []
-    config = hifigan_config_from_original(original, speakers, styles)
-    ckpt = torch.load(vocoder_dir / "generator.pt", map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or "generator" not in ckpt:
-        keys = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{vocoder_dir / 'generator.pt'} must be a dict with a 'generator' state dict; got {keys}.")
-    model = SpiritLMHifiGan(config)
-    state = convert_generator_state_dict(ckpt["generator"], model)
+    try:
+        config = hifigan_config_from_original(original, speakers, styles)
+        model = SpiritLMHifiGan(config)
+    except (TypeError, ValueError, KeyError) as err:
+        if isinstance(err, ConversionError):
+            raise ConversionError(f"{vocoder_dir / 'config.json'}: {err}") from err
+        raise ConversionError(f"{vocoder_dir / 'config.json'} does not describe a vocoder this port supports: "
+                              f"{type(err).__name__}: {err}") from err
+    ckpt = load_torch_file(vocoder_dir / "generator.pt")
+    if not isinstance(ckpt, dict) or "generator" not in ckpt or not isinstance(ckpt["generator"], dict):
+        keys = sorted(map(str, ckpt)) if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ConversionError(f"{vocoder_dir / 'generator.pt'} must be a dict with a 'generator' state dict; got {keys}.")
+    try:
+        state = convert_generator_state_dict(ckpt["generator"], model)
+    except ConversionError as err:
+        raise ConversionError(f"{vocoder_dir}: {err}") from err
+    check_finite(state, vocoder_dir / "generator.pt", allow_nonfinite)
     model.load_state_dict(state, strict=True)
     return model.eval()
 
 
 def convert_hifigan(
-    checkpoints_dir: Union[str, Path], variant: str, output_dir: Union[str, Path]
+    checkpoints_dir: Union[str, Path], variant: str, output_dir: Union[str, Path], allow_nonfinite: bool = False
 ) -> Path:
     """Convert one original vocoder into ``output_dir / "vocoder"`` (config.json + model.safetensors + code).
 
@@ -217,6 +236,7 @@ def convert_hifigan(
         checkpoints_dir (`str` or `Path`): the original ``SPIRITLM_CHECKPOINTS_DIR`` (holding ``speech_tokenizer/``).
         variant (`str`): ``"base"`` or ``"expressive"``.
         output_dir (`str` or `Path`): destination; the vocoder is written to its ``vocoder/`` subfolder.
+        allow_nonfinite (`bool`): convert NaN/inf weights with a warning instead of refusing them.
 
     Returns:
         `Path` of the written ``vocoder`` folder.
@@ -224,8 +244,8 @@ def convert_hifigan(
     if variant not in VARIANT_DIRS:
         raise ValueError(f"Unknown vocoder variant {variant!r}; allowed: {sorted(VARIANT_DIRS)}.")
     src = Path(checkpoints_dir) / "speech_tokenizer" / VARIANT_DIRS[variant]
-    model = load_original_hifigan(src)
-    dest = Path(output_dir) / "vocoder"
+    model = load_original_hifigan(src, allow_nonfinite=allow_nonfinite)
+    dest = Path(output_dir) / VOCODER_SUBFOLDER
     dest.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(dest, safe_serialization=True)
     return dest

@@ -12,7 +12,8 @@ Unlike the original (which loads HuBERT with ``strict=False`` and silently keeps
 every checkpoint key must map to a parameter and every parameter must be filled; anything else raises, naming the
 keys. Keys the tokenizer never uses are dropped *by name* and listed in the returned report: HuBERT's
 ``label_embs_concat`` / ``final_proj.*`` (the original pops them too) and the F0 VQ-VAE decoder (``decoder.*``,
-only used to resynthesise F0).
+only used to resynthesise F0). Unreadable files (truncated checkpoints, bad YAML or JSON, missing config fields) are
+:class:`CheckpointFormatError` naming the file; NaN/inf weights are refused unless ``allow_nonfinite=True``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from typing import Dict, Union
 import torch
 
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig, default_hubert_config
-from .modeling_spirit_speech_tokenizer import SPEECH_TOKENIZER_SUBFOLDER, SpiritLMSpeechTokenizer
+from .constants import SPEECH_TOKENIZER_SUBFOLDER, VARIANTS
+from .convert_common import ConversionError, check_finite, load_safetensors_file, load_torch_file, read_json_file
+from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 
 try:  # optional: the VQ-VAE config.yaml
     import yaml
@@ -40,20 +43,15 @@ VQVAE_DIR = "vqvae_f0_quantizer"
 STYLE_DIR = "style_encoder_w2v2"
 
 
-class CheckpointFormatError(ValueError):
-    """An original checkpoint does not have the expected structure."""
+class CheckpointFormatError(ConversionError):
+    """An original speech-tokenizer checkpoint does not have the expected structure."""
 
 
 def _torch_load(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(f"Missing original checkpoint file {str(path)!r}.")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointFormatError(
-            f"Could not read {str(path)!r} with torch.load(weights_only=True): {e}. The original files hold only "
-            "plain dicts of tensors and primitives."
-        ) from e
+        obj = load_torch_file(path)
+    except ConversionError as e:
+        raise CheckpointFormatError(str(e)) from e
     if not isinstance(obj, dict):
         raise CheckpointFormatError(f"{str(path)!r} holds a {type(obj).__name__}; expected a dict.")
     return obj
@@ -199,14 +197,30 @@ def _load_yaml(path: Path) -> dict:
         raise ImportError("Converting the F0 VQ-VAE needs PyYAML to read config.yaml: `pip install pyyaml`.")
     if not path.is_file():
         raise FileNotFoundError(f"Missing original checkpoint file {str(path)!r}.")
-    with open(path, encoding="utf-8") as f:
-        cfg = yaml.safe_load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            cfg = yaml.safe_load(f)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise CheckpointFormatError(f"{str(path)!r} is not valid YAML ({err}). Re-download it.") from err
     if not isinstance(cfg, dict):
         raise CheckpointFormatError(f"{str(path)!r} does not hold a YAML mapping.")
     return cfg
 
 
 def _vqvae_config(cfg: dict, path: Path) -> tuple[dict, str]:
+    try:
+        return _vqvae_config_fields(cfg, path)
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, CheckpointFormatError):
+            raise
+        raise CheckpointFormatError(
+            f"{str(path)!r} does not describe the F0 VQ-VAE as expected ({type(err).__name__}: {err}); "
+            "encoder_params needs input_emb_width, output_emb_width, levels, downs_t, strides_t, width, depth and "
+            "vq_params needs l_bins."
+        ) from err
+
+
+def _vqvae_config_fields(cfg: dict, path: Path) -> tuple[dict, str]:
     _require_keys(cfg, ["encoder_params", "vq_params"], path)
     enc, vq = dict(cfg["encoder_params"]), dict(cfg["vq_params"])
     if enc.get("checkpoint_res"):
@@ -240,6 +254,7 @@ def convert_speech_tokenizer(
     checkpoints_dir: Union[str, os.PathLike],
     variant: str,
     output_dir: Union[str, os.PathLike],
+    allow_nonfinite: bool = False,
 ) -> Path:
     """Convert the original speech tokenizer of ``variant`` and ``save_pretrained`` it.
 
@@ -248,13 +263,14 @@ def convert_speech_tokenizer(
             ``speech_tokenizer`` folder itself.
         variant (`str`): ``"base"`` (HuBERT + quantizer) or ``"expressive"`` (+ F0 VQ-VAE and style encoder).
         output_dir: the converted model is written to ``output_dir / "speech_tokenizer"``.
+        allow_nonfinite (`bool`): convert NaN/inf weights with a warning instead of refusing them.
 
     Returns:
         `Path` of the written folder. Raises ``FileNotFoundError`` / ``CheckpointFormatError`` (a ``ValueError``)
         naming missing files, missing or unexpected keys and shape mismatches.
     """
-    if variant not in ("base", "expressive"):
-        raise ValueError(f"`variant` is {variant!r}; allowed: 'base', 'expressive'.")
+    if variant not in VARIANTS:
+        raise ValueError(f"`variant` is {variant!r}; allowed: {', '.join(map(repr, VARIANTS))}.")
     root = Path(checkpoints_dir)
     st = root / "speech_tokenizer" if (root / "speech_tokenizer").is_dir() else root
     if not (st / HUBERT_DIR).is_dir():
@@ -266,16 +282,29 @@ def convert_speech_tokenizer(
     hubert_path = st / HUBERT_DIR / HUBERT_FILE
     hub = _torch_load(hubert_path)
     _require_keys(hub, ["model_cfg", "task_cfg", "model_weight", "dictionaries_symbols"], hubert_path)
-    hubert_config = hubert_config_from_fairseq(dict(hub["model_cfg"]), dict(hub["task_cfg"]))
-    state, dropped = map_hubert_state_dict(hub["model_weight"], len(hubert_config["conv_dim"]))
-    seq_mult = int(hub["model_cfg"].get("required_seq_len_multiple", 2))
+    try:
+        hubert_config = hubert_config_from_fairseq(dict(hub["model_cfg"]), dict(hub["task_cfg"]))
+        seq_mult = int(hub["model_cfg"].get("required_seq_len_multiple", 2))
+        weights = dict(hub["model_weight"])
+    except (TypeError, ValueError, AttributeError, SyntaxError) as err:
+        if isinstance(err, CheckpointFormatError):
+            raise
+        raise CheckpointFormatError(f"{str(hubert_path)!r}: model_cfg/task_cfg/model_weight are not as expected "
+                                    f"({type(err).__name__}: {err}).") from err
+    state, dropped = map_hubert_state_dict(weights, len(hubert_config["conv_dim"]))
     # Quantizer
     q_path = st / HUBERT_DIR / QUANTIZER_FILE
     q = _torch_load(q_path)
     _require_keys(q, ["model_cfg", "model_weight"], q_path)
     qcfg = q["model_cfg"]
+    if not isinstance(qcfg, dict) or not isinstance(q["model_weight"], dict):
+        raise CheckpointFormatError(f"{str(q_path)!r}: model_cfg and model_weight must be dicts.")
     _require_keys(qcfg, ["vocab_size", "dim", "upstream_dim"], q_path)
-    vocab, dim, upstream = int(qcfg["vocab_size"]), int(qcfg["dim"]), int(qcfg["upstream_dim"])
+    try:
+        vocab, dim, upstream = int(qcfg["vocab_size"]), int(qcfg["dim"]), int(qcfg["upstream_dim"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointFormatError(f"{str(q_path)!r}: vocab_size, dim and upstream_dim must be integers; got "
+                                    f"{qcfg!r}.") from err
     if dim != hubert_config["hidden_size"]:
         raise CheckpointFormatError(
             f"Quantizer dim={dim} does not match the HuBERT hidden size {hubert_config['hidden_size']}."
@@ -304,6 +333,8 @@ def convert_speech_tokenizer(
         f0_cfg, features = _vqvae_config(vq_yaml, vq_dir / "config.yaml")
         vq_ckpt = _torch_load(vq_dir / "model.pt")
         _require_keys(vq_ckpt, ["model"], vq_dir / "model.pt")
+        if not isinstance(vq_ckpt["model"], dict):
+            raise CheckpointFormatError(f"{str(vq_dir / 'model.pt')!r}: 'model' must be a state dict.")
         for k, v in vq_ckpt["model"].items():
             if k.startswith("decoder."):
                 dropped.append(f"vqvae:{k}")
@@ -311,24 +342,32 @@ def convert_speech_tokenizer(
                 state[f"f0_vqvae.{k}"] = v
         style_dir = st / STYLE_DIR
         cfg_path = style_dir / "config.json"
-        if not cfg_path.is_file():
-            raise FileNotFoundError(f"Missing original checkpoint file {str(cfg_path)!r}.")
-        style_cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        try:
+            style_cfg = read_json_file(cfg_path, "the style encoder's Wav2Vec2 config")
+        except ConversionError as err:
+            raise CheckpointFormatError(str(err)) from err
         style_cfg = {k: v for k, v in style_cfg.items() if k not in _STYLE_CONFIG_DROP}
         if style_cfg.get("do_stable_layer_norm"):
             raise CheckpointFormatError("Style encoder with do_stable_layer_norm=True is not supported (post-LN only).")
         if (style_dir / "model.safetensors").is_file():
-            from safetensors.torch import load_file
-
-            style_sd = load_file(str(style_dir / "model.safetensors"))
+            try:
+                style_sd = load_safetensors_file(style_dir / "model.safetensors")
+            except ConversionError as err:
+                raise CheckpointFormatError(str(err)) from err
         else:
             style_sd = _torch_load(style_dir / "pytorch_model.bin")
         mapped, style_dropped = map_style_state_dict(style_sd)
         state.update(mapped)
         dropped.extend(f"style:{k}" for k in style_dropped)
         kwargs.update(f0_vqvae_config=f0_cfg, f0_features=features, style_config=style_cfg)
-    config = SpiritLMSpeechTokenizerConfig(**kwargs)
-    model = SpiritLMSpeechTokenizer(config)
+    try:
+        config = SpiritLMSpeechTokenizerConfig(**kwargs)
+        model = SpiritLMSpeechTokenizer(config)
+    except (TypeError, ValueError, KeyError) as err:
+        raise CheckpointFormatError(
+            f"The configs under {str(st)!r} do not describe a {variant} speech tokenizer this port supports: "
+            f"{type(err).__name__}: {err}"
+        ) from err
     expected = set(model.state_dict())
     missing = sorted(expected - set(state))
     unexpected = sorted(set(state) - expected)
@@ -337,6 +376,9 @@ def convert_speech_tokenizer(
             f"Checkpoint/model key mismatch for the {variant} speech tokenizer: missing (never filled) {missing}; "
             f"unexpected (no parameter) {unexpected}."
         )
+    not_tensors = sorted(k for k, v in state.items() if not torch.is_tensor(v))
+    if not_tensors:
+        raise CheckpointFormatError(f"Checkpoint values that are not tensors under {str(st)!r}: {not_tensors[:5]}.")
     bad_shapes = [
         f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
         for k, v in model.state_dict().items()
@@ -344,6 +386,10 @@ def convert_speech_tokenizer(
     ]
     if bad_shapes:
         raise CheckpointFormatError("Shape mismatches: " + "; ".join(bad_shapes))
+    try:
+        check_finite(state, st, allow_nonfinite)
+    except ConversionError as err:
+        raise CheckpointFormatError(str(err)) from err
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
     model.eval()
     out = Path(output_dir) / SPEECH_TOKENIZER_SUBFOLDER
@@ -357,4 +403,4 @@ def convert_speech_tokenizer(
     return out
 
 
-__all__ = ["convert_speech_tokenizer", "CheckpointFormatError", "hubert_config_from_fairseq", "parse_conv_feature_layers"]
+__all__ = ["convert_speech_tokenizer", "CheckpointFormatError", "ConversionError", "hubert_config_from_fairseq", "parse_conv_feature_layers"]

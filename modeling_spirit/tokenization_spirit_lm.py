@@ -87,6 +87,10 @@ class SpiritLMTokenizer(PreTrainedTokenizer):
         self._add_bos = add_bos_token
         self._add_eos = add_eos_token
         kwargs.pop("backend", None)
+        # Folders saved by older versions of the fast class carry tokenizer.json's vocabulary in tokenizer_config.json;
+        # SentencePiece is the vocabulary here, so it is not kept (it would be written back on every save).
+        kwargs.pop("vocab", None)
+        kwargs.pop("merges", None)
         # Speech tokens are SentencePiece USER_DEFINED pieces: SentencePiece itself must see them (so that the dummy
         # prefix becomes a lone "▁" piece, as in the original), so they must not be split out as added tokens.
         added = kwargs.get("added_tokens_decoder")
@@ -186,6 +190,12 @@ class SpiritLMTokenizer(PreTrainedTokenizer):
                 f.write(self.sp_model.serialized_model_proto())
         return (out,)
 
+    def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
+        file_names = super()._save_pretrained(save_directory, file_names, legacy_format, filename_prefix)
+        if not filename_prefix:  # the folder loads with AutoTokenizer, also as remote code
+            _write_tokenizer_auto_map(str(save_directory), self._add_bos, self._add_eos)
+        return file_names
+
 
 def build_fast_tokenizer_object(vocab_file: str, add_bos_token: bool = True, add_eos_token: bool = False):
     """Build a ``tokenizers.Tokenizer`` that reproduces SentencePiece's legacy Llama ids for ``vocab_file``."""
@@ -259,11 +269,17 @@ class SpiritLMTokenizerFast(_FastBase):
         add_eos_token=False,
         **kwargs,
     ):
+        # transformers' generic conversion may hand over the vocabulary it read from tokenizer.json; the backend is
+        # built here from tokenizer.model or tokenizer.json instead, and a `vocab` kwarg would otherwise be written
+        # into tokenizer_config.json on every save.
+        kwargs.pop("vocab", None)
+        kwargs.pop("merges", None)
         if kwargs.get("tokenizer_object") is None and not (tokenizer_file and os.path.isfile(tokenizer_file)):
             if not (vocab_file and os.path.isfile(vocab_file)):
                 raise ValueError(
                     "SpiritLMTokenizerFast needs `tokenizer_file` (tokenizer.json) or `vocab_file` (tokenizer.model); "
-                    f"got tokenizer_file={tokenizer_file!r}, vocab_file={vocab_file!r}."
+                    f"got tokenizer_file={tokenizer_file!r}, vocab_file={vocab_file!r}. A Spirit LM tokenizer folder "
+                    "holds tokenizer.model (the SentencePiece model with the speech tokens) and tokenizer.json."
                 )
             kwargs["tokenizer_object"] = build_fast_tokenizer_object(vocab_file, add_bos_token, add_eos_token)
             tokenizer_file = None
@@ -305,6 +321,13 @@ class SpiritLMTokenizerFast(_FastBase):
             token_ids = [token_ids]
         return self._tokenizer.decode([int(i) for i in token_ids], skip_special_tokens=skip_special_tokens)
 
+    @classmethod
+    def convert_to_native_format(cls, trust_remote_code=False, **kwargs):
+        # transformers 5 hands a class with its own __init__ the vocabulary extracted from tokenizer.json and drops
+        # the file's path unless the class came as remote code; keep the path so that both ways of loading build the
+        # same backend (from tokenizer.json, or from tokenizer.model when only that is there).
+        return dict(kwargs)
+
     def save_vocabulary(self, save_directory: str, filename_prefix: Optional[str] = None) -> Tuple[str]:
         out = os.path.join(save_directory, (filename_prefix + "-" if filename_prefix else "") + "tokenizer.model")
         if self.vocab_file and os.path.isfile(self.vocab_file):
@@ -312,6 +335,15 @@ class SpiritLMTokenizerFast(_FastBase):
                 copyfile(self.vocab_file, out)
             return (out,)
         return ()
+
+    def _save_pretrained(self, save_directory, file_names, legacy_format=None, filename_prefix=None):
+        # The tokenizers backend writes tokenizer.json only; the SentencePiece model is what the slow tokenizer (and
+        # tokenizer_config.json's `tokenizer_class`) needs, so it is saved too.
+        file_names = super()._save_pretrained(save_directory, file_names, legacy_format, filename_prefix)
+        file_names = tuple(file_names) + tuple(self.save_vocabulary(str(save_directory), filename_prefix=filename_prefix))
+        if not filename_prefix:  # the folder loads with AutoTokenizer, also as remote code
+            _write_tokenizer_auto_map(str(save_directory), self.add_bos_token, self.add_eos_token)
+        return file_names
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -410,9 +442,11 @@ def write_spirit_tokenizer(
     return SpiritLMTokenizer(model_path)
 
 
-def _write_tokenizer_auto_map(output_dir: str) -> None:
+def _write_tokenizer_auto_map(output_dir: str, add_bos_token: bool = True, add_eos_token: bool = False) -> None:
     """Point ``AutoTokenizer`` at these classes (remote code) and copy this module next to them."""
-    copyfile(os.path.abspath(__file__), os.path.join(output_dir, os.path.basename(__file__)))
+    target = os.path.join(output_dir, os.path.basename(__file__))
+    if os.path.abspath(__file__) != os.path.abspath(target):  # a remote-code copy saving into its own folder
+        copyfile(os.path.abspath(__file__), target)
     path = os.path.join(output_dir, "tokenizer_config.json")
     with open(path) as f:
         cfg = json.load(f)
@@ -420,8 +454,8 @@ def _write_tokenizer_auto_map(output_dir: str) -> None:
     cfg["auto_map"] = {
         "AutoTokenizer": ["tokenization_spirit_lm.SpiritLMTokenizer", "tokenization_spirit_lm.SpiritLMTokenizerFast"]
     }
-    cfg["add_bos_token"] = True
-    cfg["add_eos_token"] = False
+    cfg["add_bos_token"] = bool(add_bos_token)
+    cfg["add_eos_token"] = bool(add_eos_token)
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2, sort_keys=True)
 

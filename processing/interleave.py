@@ -25,6 +25,12 @@ the utterance). Markers appear only at modality changes, text is appended verbat
 exactly as the original prompt builder does; ``space_after_marker=True`` starts every text span after the first with
 a space instead.
 
+Units are checked where the text is built: every value of every stream used must be an integer codebook index of
+the speech tokenizer (``0 <= u < size``; sizes from ``stream_sizes=``, by default
+:data:`modeling_spirit.units.DEFAULT_STREAM_SIZES`: HuBERT 501 = 500 units + the blank, pitch 64, style 100). A bad
+value is an :class:`InvalidUnitsError` naming the row, the stream, the value and the allowed range: such a row is
+not a row to skip but a sign that the data came from another tokenizer (or was corrupted), so nothing is written.
+
 Rows that cannot be used are **skipped and counted**, never dropped silently: the report (``return_report=True``)
 gives counts per reason (``no_alignment``, ``alignment_past_audio``, ``bad_alignment``, ``empty_transcript``,
 ``no_units``, ``empty_speech_span``) and the skipped row indices, and a warning is logged.
@@ -38,21 +44,33 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import numbers
 import os
 import random
 import sys
 from collections import Counter
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from modeling_spirit.units import HUBERT_RATE, PITCH_RATE, SPEECH_MARKER, STYLE_RATE, TEXT_MARKER, STREAM_PREFIXES
+from modeling_spirit.constants import (
+    HUBERT_FRAME_RATE,
+    HUBERT_SORT_RATE,
+    PITCH_FRAME_RATE,
+    PITCH_SORT_RATE,
+    SPEECH_MARKER,
+    STREAM_PREFIXES,
+    STYLE_FRAME_RATE,
+    STYLE_SORT_RATE,
+    TEXT_MARKER,
+    VARIANTS,
+)
+from modeling_spirit.units import DEFAULT_STREAM_SIZES
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("speech", "text", "interleaved", "asr", "tts")
-VARIANTS = ("base", "expressive")
-# True frame rates, used to cut streams by time (HUBERT_RATE = 24.99 is used only for ordering, as the original).
-FRAME_RATES = {"hubert": 25.0, "pitch": PITCH_RATE, "style": STYLE_RATE}
-ORDER_RATES = {"hubert": HUBERT_RATE, "pitch": PITCH_RATE, "style": STYLE_RATE}
+# True frame rates, used to cut streams by time (HuBERT's sort rate 24.99 is used only for ordering, as the original).
+FRAME_RATES = {"hubert": float(HUBERT_FRAME_RATE), "pitch": PITCH_FRAME_RATE, "style": STYLE_FRAME_RATE}
+ORDER_RATES = {"hubert": HUBERT_SORT_RATE, "pitch": PITCH_SORT_RATE, "style": STYLE_SORT_RATE}
 DEDUP = {"hubert": True, "pitch": True, "style": False}
 TEXT_SPAN_WORDS = (10, 30)
 SPEECH_SPAN_WORDS = (5, 15)
@@ -62,12 +80,98 @@ PAPER_MIXTURE = {"speech": 1 / 3, "interleaved": 1 / 3, "text": 1 / 3}
 SKIP_COLUMN = "_skip_reason"
 
 
+class InvalidUnitsError(ValueError):
+    """Units that are not codebook indices of the speech tokenizer (wrong type, negative, or past the codebook)."""
+
+
 class SkipRow(Exception):
     """A row that cannot be turned into a sequence; ``reason`` is a short, countable key."""
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Checking units
+# ----------------------------------------------------------------------------------------------------------------
+def _resolve_stream_sizes(stream_sizes: Optional[Mapping[str, int]]) -> Dict[str, int]:
+    sizes = dict(DEFAULT_STREAM_SIZES)
+    for key, size in (stream_sizes or {}).items():
+        if key not in sizes:
+            raise ValueError(f"`stream_sizes` names the stream {key!r}; allowed: {tuple(DEFAULT_STREAM_SIZES)}.")
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"`stream_sizes[{key!r}]` must be a codebook size >= 1; got {size!r}.")
+        sizes[key] = int(size)
+    return sizes
+
+
+def check_units(values: Any, stream: str, stream_sizes: Optional[Mapping[str, int]] = None) -> List[int]:
+    """``values`` as a list of codebook indices of ``stream``, or :class:`InvalidUnitsError` naming the bad value.
+
+    Accepts a list, tuple or 1-D array of integers (``None`` is no units); refuses strings, floats, booleans, nested
+    lists, negative values and values ``>= stream_sizes[stream]`` (default :data:`DEFAULT_STREAM_SIZES`).
+    """
+    size = _resolve_stream_sizes(stream_sizes)[stream]
+    allowed = f"integers 0..{size - 1} (the {stream} codebook has {size} entries)"
+    if values is None:
+        return []
+    if hasattr(values, "tolist") and not isinstance(values, (list, tuple)):
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise InvalidUnitsError(
+            f"`{stream}` units must be a list of {allowed}; got a {type(values).__name__} ({str(values)[:60]!r}). "
+            "Encode the audio with the speech tokenizer (spirit-lm encode-dataset) to get unit lists."
+        )
+    out = []
+    for i, u in enumerate(values):
+        if isinstance(u, bool) or not isinstance(u, numbers.Integral):
+            raise InvalidUnitsError(
+                f"`{stream}` unit at position {i} is {u!r} ({type(u).__name__}); allowed: {allowed}."
+            )
+        if not 0 <= u < size:
+            raise InvalidUnitsError(
+                f"`{stream}` unit at position {i} is {int(u)}, outside the codebook; allowed: {allowed}. Units from "
+                "another speech tokenizer (or a different codebook size) mean nothing to this model: re-encode the "
+                "audio with the model's speech tokenizer, or pass `stream_sizes=` if the codebook is really larger."
+            )
+        out.append(int(u))
+    return out
+
+
+def codebook_sizes(model) -> Dict[str, int]:
+    """Codebook size of each unit stream of a Spirit LM or speech-tokenizer folder (or its config object).
+
+    HuBERT counts the CTC blank (``quantizer_vocab_size + 1``), as the LM vocabulary does.
+    """
+    from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+    from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
+
+    config = model
+    if isinstance(model, (str, os.PathLike)):
+        import json
+
+        path = os.path.join(os.fspath(model), "config.json")
+        if not os.path.isfile(path):
+            raise ValueError(f"{os.fspath(model)} has no config.json: pass a Spirit LM or speech-tokenizer folder.")
+        with open(path, encoding="utf-8") as f:
+            model_type = json.load(f).get("model_type")
+        config_class = SpiritLMConfig if model_type == SpiritLMConfig.model_type else SpiritLMSpeechTokenizerConfig
+        if model_type != config_class.model_type:
+            raise ValueError(
+                f"{path} has model_type {model_type!r}; expected {SpiritLMConfig.model_type!r} or "
+                f"{SpiritLMSpeechTokenizerConfig.model_type!r}."
+            )
+        config = config_class.from_pretrained(os.fspath(model))
+    config = getattr(config, "config", config)  # a model object
+    if isinstance(config, SpiritLMConfig):
+        return dict(config.stream_sizes)
+    if isinstance(config, SpiritLMSpeechTokenizerConfig):
+        sizes = {"hubert": config.quantizer_vocab_size + 1}
+        if config.is_expressive:
+            sizes.update(pitch=int(config.f0_vqvae_config["l_bins"]), style=int(config.style_config["num_labels"]))
+        return sizes
+    raise TypeError(f"`model` must be a Spirit LM / speech-tokenizer folder or config; got {type(model).__name__}.")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -95,6 +199,10 @@ def merge_unit_streams(slices: Mapping[str, Tuple[int, Sequence[int]]]) -> str:
         prefix = STREAM_PREFIXES[key]
         prev = None
         for i, u in enumerate(values):
+            if isinstance(u, bool) or not isinstance(u, numbers.Integral) or u < 0:
+                raise InvalidUnitsError(
+                    f"`{key}` unit at position {start + i} is {u!r}; unit tokens hold codebook indices (integers >= 0)."
+                )
             u = int(u)
             if DEDUP[key] and i > 0 and u == prev:
                 continue
@@ -133,8 +241,9 @@ def speech_span_string(units: Mapping[str, Sequence[int]], start: float, end: fl
 # ----------------------------------------------------------------------------------------------------------------
 # Row builders (pure functions of one row)
 # ----------------------------------------------------------------------------------------------------------------
-def _units_of(row: Mapping[str, Any], streams: Sequence[str]) -> Dict[str, List[int]]:
-    units = {k: list(row.get(k) or []) for k in streams}
+def _units_of(row: Mapping[str, Any], streams: Sequence[str],
+              stream_sizes: Optional[Mapping[str, int]] = None) -> Dict[str, List[int]]:
+    units = {k: check_units(row.get(k), k, stream_sizes) for k in streams}
     if not units["hubert"]:
         raise SkipRow("no_units", "the row has no HuBERT units")
     return units
@@ -183,9 +292,11 @@ def _clean_words(row: Mapping[str, Any], words_column: str, duration: float, tol
     return words
 
 
-def speech_only_sequence(row: Mapping[str, Any], variant: str = "base") -> str:
-    """``[Speech]`` + the whole utterance's unit string."""
-    units = _units_of(row, _streams_for(variant))
+def speech_only_sequence(row: Mapping[str, Any], variant: str = "base",
+                         stream_sizes: Optional[Mapping[str, int]] = None) -> str:
+    """``[Speech]`` + the whole utterance's unit string (units checked against ``stream_sizes``, see the module
+    docstring)."""
+    units = _units_of(row, _streams_for(variant), stream_sizes)
     return SPEECH_MARKER + merge_unit_streams({k: (0, v) for k, v in units.items()})
 
 
@@ -194,16 +305,18 @@ def text_only_sequence(row: Mapping[str, Any], text_column: str = "text") -> str
     return TEXT_MARKER + _transcript_of(row, text_column, "\0")
 
 
-def asr_sequence(row: Mapping[str, Any], variant: str = "base", text_column: str = "text", words_column: str = "words") -> str:
+def asr_sequence(row: Mapping[str, Any], variant: str = "base", text_column: str = "text", words_column: str = "words",
+                 stream_sizes: Optional[Mapping[str, int]] = None) -> str:
     """``[Speech]<units>[Text]<transcript>`` (paper App. B's ASR shape, without the few-shot framing)."""
     text = _transcript_of(row, text_column, words_column)
-    return speech_only_sequence(row, variant) + TEXT_MARKER + text
+    return speech_only_sequence(row, variant, stream_sizes) + TEXT_MARKER + text
 
 
-def tts_sequence(row: Mapping[str, Any], variant: str = "base", text_column: str = "text", words_column: str = "words") -> str:
+def tts_sequence(row: Mapping[str, Any], variant: str = "base", text_column: str = "text", words_column: str = "words",
+                 stream_sizes: Optional[Mapping[str, int]] = None) -> str:
     """``[Text]<text>[Speech]<units>`` (paper App. B's TTS shape)."""
     text = _transcript_of(row, text_column, words_column)
-    return TEXT_MARKER + text + speech_only_sequence(row, variant)
+    return TEXT_MARKER + text + speech_only_sequence(row, variant, stream_sizes)
 
 
 def plan_spans(
@@ -240,14 +353,16 @@ def interleaved_sequence(
     start_modality: Optional[str] = None,
     space_after_marker: bool = False,
     tolerance: float = 0.1,
+    stream_sizes: Optional[Mapping[str, int]] = None,
 ) -> str:
     """A word-aligned interleaved sequence of one encoded, aligned row (see the module docstring).
 
-    Raises :class:`SkipRow` for rows without usable alignments or units.
+    Raises :class:`SkipRow` for rows without usable alignments or units, :class:`InvalidUnitsError` for units outside
+    the codebooks (``stream_sizes``).
     """
     rng = rng or random.Random(0)
     streams = _streams_for(variant)
-    units = _units_of(row, streams)
+    units = _units_of(row, streams, stream_sizes)
     duration = _duration_of(row, units)
     words = _clean_words(row, words_column, duration, tolerance)
     n = len(words)
@@ -285,6 +400,7 @@ def build_training_texts(
     words_column: str = "words",
     output_column: str = "text",
     expected_speech_tokenizer=None,
+    stream_sizes: Optional[Mapping[str, int]] = None,
     keep_columns: Sequence[str] = (),
     return_report: bool = False,
     num_proc: Optional[int] = None,
@@ -302,6 +418,9 @@ def build_training_texts(
         seed (`int`): seed of the per-row random span plans (interleaving).
         expected_speech_tokenizer: a fingerprint, a speech tokenizer, or a Spirit LM / speech-tokenizer path; units
             from any other tokenizer are refused (see :func:`processing.encode_units.check_speech_tokenizer`).
+        stream_sizes: codebook size per stream (default :data:`modeling_spirit.units.DEFAULT_STREAM_SIZES`; see
+            :func:`codebook_sizes` for a model's). A unit outside them raises :class:`InvalidUnitsError` naming the
+            row; nothing is built.
         keep_columns: input columns copied to the output (e.g. an ``id``).
         sequence_kwargs: passed to :func:`interleaved_sequence` (``text_span_words``, ``speech_span_words``,
             ``start_modality``, ``space_after_marker``, ``tolerance``).
@@ -315,6 +434,7 @@ def build_training_texts(
     if kind not in KINDS:
         raise ValueError(f"`kind` is {kind!r}; allowed: {KINDS}.")
     streams = _streams_for(variant)
+    stream_sizes = _resolve_stream_sizes(stream_sizes)
     if not isinstance(dataset, Dataset):
         raise TypeError(f"`dataset` must be a `datasets.Dataset`; got {type(dataset).__name__}.")
     cols = set(dataset.column_names)
@@ -341,14 +461,15 @@ def build_training_texts(
 
     def make(row: Mapping[str, Any], index: int) -> str:
         if kind == "speech":
-            return speech_only_sequence(row, variant)
+            return speech_only_sequence(row, variant, stream_sizes)
         if kind == "text":
             return text_only_sequence(row, text_column)
         if kind == "asr":
-            return asr_sequence(row, variant, text_column, words_column)
+            return asr_sequence(row, variant, text_column, words_column, stream_sizes)
         if kind == "tts":
-            return tts_sequence(row, variant, text_column, words_column)
-        return interleaved_sequence(row, variant, _row_rng(seed, index), words_column, **sequence_kwargs)
+            return tts_sequence(row, variant, text_column, words_column, stream_sizes)
+        return interleaved_sequence(row, variant, _row_rng(seed, index), words_column, stream_sizes=stream_sizes,
+                                    **sequence_kwargs)
 
     def fn(batch: Dict[str, List[Any]], indices: List[int]) -> Dict[str, List[Any]]:
         texts, reasons = [], []
@@ -360,6 +481,8 @@ def build_training_texts(
             except SkipRow as e:
                 texts.append("")
                 reasons.append(e.reason)
+            except InvalidUnitsError as e:
+                raise InvalidUnitsError(f"Row {index} of the dataset: {e}") from None
         out = {c: batch[c] for c in keep_columns}
         out[output_column] = texts
         out[SKIP_COLUMN] = reasons
@@ -515,13 +638,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except (ValueError, OSError) as err:  # bad input: the message, not a traceback; nothing is written
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
     ds = _load_any(args.input)
     kwargs = {"space_after_marker": True} if args.space_after_marker and args.kind == "interleaved" else {}
+    sizes = codebook_sizes(args.model) if args.model and args.kind != "text" else None
     out, report = build_training_texts(
         ds, args.kind, args.variant, args.seed, text_column=args.text_column, words_column=args.words_column,
-        expected_speech_tokenizer=args.model if args.kind != "text" else None, return_report=True, **kwargs,
+        expected_speech_tokenizer=args.model if args.kind != "text" else None, stream_sizes=sizes,
+        return_report=True, **kwargs,
     )
     if args.output.endswith(".parquet"):
         out.to_parquet(args.output)

@@ -220,3 +220,64 @@ def test_cli(tmp_path, capsys):
                     "--output", str(out)]) == 0
     assert "1 interleaved sequences from 2 rows" in capsys.readouterr().out
     assert out.read_text().count("\n") == 1
+
+
+def test_invalid_units_are_refused_where_training_text_is_built():
+    """Issue 20 #6: units outside the codebooks (or not integers) never reach training text."""
+    with pytest.raises(il.InvalidUnitsError, match=r"`hubert` unit at position 0 is -1.*integers 0\.\.500"):
+        il.speech_only_sequence({"hubert": [-1, 3, 600]})
+    with pytest.raises(il.InvalidUnitsError, match=r"`hubert` unit at position 1 is 600.*501 entries"):
+        il.speech_only_sequence({"hubert": [3, 600]})
+    assert il.speech_only_sequence({"hubert": [3, 600]}, stream_sizes={"hubert": 1000}) == "[Speech][Hu3][Hu600]"
+    assert il.speech_only_sequence({"hubert": [0, 500]}) == "[Speech][Hu0][Hu500]"  # 500 is the blank
+    row = _row()
+    for stream, bad in (("pitch", 64), ("style", 100), ("pitch", -2)):
+        with pytest.raises(il.InvalidUnitsError, match=f"`{stream}` unit at position 0 is {bad}"):
+            il.speech_only_sequence(dict(row, **{stream: [bad] + row[stream][1:]}), "expressive")
+    assert il.speech_only_sequence(dict(row, pitch=[64]), "base").startswith("[Speech][Hu0]")  # pitch unused
+    for bad, what in (([1.5], "1.5"), ([True], "True"), (["7"], "'7'"), ([[1, 2]], r"\[1, 2\]")):
+        with pytest.raises(il.InvalidUnitsError, match=f"position 0 is {what}"):
+            il.speech_only_sequence({"hubert": bad})
+    with pytest.raises(il.InvalidUnitsError, match="must be a list.*got a str"):
+        il.speech_only_sequence({"hubert": "12 13"})
+    for build in (lambda r: il.asr_sequence(r), lambda r: il.tts_sequence(r),
+                  lambda r: il.interleaved_sequence(r, "base", random.Random(0))):
+        with pytest.raises(il.InvalidUnitsError, match="600"):
+            build(dict(row, hubert=row["hubert"][:-1] + [600]))
+    with pytest.raises(il.InvalidUnitsError, match="-1"):
+        il.merge_unit_streams({"hubert": (0, [1, -1])})
+    with pytest.raises(ValueError, match="stream_sizes"):
+        il.speech_only_sequence({"hubert": [1]}, stream_sizes={"hubert": 0})
+
+
+def test_dataset_with_invalid_units_names_the_row_and_writes_nothing(tmp_path, capsys):
+    rows = [_row(), _row(seed=1), _row(seed=2)]
+    rows[1]["hubert"] = rows[1]["hubert"][:5] + [-1] + rows[1]["hubert"][6:]
+    ds = Dataset.from_list(rows)
+    for kind in ("speech", "interleaved", "asr", "tts"):
+        with pytest.raises(il.InvalidUnitsError, match=r"Row 1 of the dataset: `hubert` unit at position 5 is -1"):
+            il.build_training_texts(ds, kind, "base")
+    rows[1]["hubert"][5] = 700
+    ds = Dataset.from_list(rows)
+    assert len(il.build_training_texts(ds, "speech", "base", stream_sizes={"hubert": 1024})) == 3
+    ds.save_to_disk(tmp_path / "enc")
+    out = tmp_path / "seqs.jsonl"
+    assert il.main(["--input", str(tmp_path / "enc"), "--kind", "speech", "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error: Row 1 of the dataset: `hubert` unit at position 5 is 700" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_codebook_sizes_of_a_model(tmp_path):
+    from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+    from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
+    from modeling_spirit.tiny import tiny_config_kwargs
+
+    config = SpiritLMConfig(**tiny_config_kwargs("expressive"))
+    config.save_pretrained(tmp_path / "lm")
+    assert il.codebook_sizes(tmp_path / "lm") == config.stream_sizes == il.codebook_sizes(config)
+    st = SpiritLMSpeechTokenizerConfig(variant="expressive")
+    st.save_pretrained(tmp_path / "st")
+    assert il.codebook_sizes(str(tmp_path / "st")) == {"hubert": 501, "pitch": 64, "style": 100}
+    with pytest.raises(ValueError, match="no config.json"):
+        il.codebook_sizes(tmp_path)

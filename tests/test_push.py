@@ -182,3 +182,87 @@ def test_warns_when_the_pipeline_is_not_registered(tiny_folder, tmp_path, hub, c
     with caplog.at_level("WARNING", logger="hub_cards.push"):
         push_spirit_lm(folder, REPO_ID)
     assert "no custom_pipelines entry" in caplog.text and len(hub["create_commit"]) == 1
+
+
+def _pickle_payloads():
+    """Pickles and archives of pickles under names the old suffix list let through (issue 20 #9)."""
+    import gzip
+    import io
+    import pickle
+
+    import torch
+
+    zipped, legacy = io.BytesIO(), io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, zipped)
+    torch.save({"w": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
+    return {
+        "model.pth.tar": zipped.getvalue(),
+        "extra/state.pkl.gz": gzip.compress(pickle.dumps({"a": 1})),
+        "vocoder/GENERATOR.PT": legacy.getvalue(),
+        "speech_tokenizer/x.pickle": pickle.dumps([1, 2]),
+        "weights.data": b"cos\nsystem\n(S'echo pwned'\ntR.",  # protocol 0: no header, found by parsing
+    }
+
+
+@pytest.mark.parametrize("pickle_name", sorted(_pickle_payloads()))
+def test_refuses_pickles_by_content(tiny_folder, tmp_path, hub, pickle_name):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    (folder / pickle_name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / pickle_name).write_bytes(_pickle_payloads()[pickle_name])
+    with pytest.raises(PushError, match=f"pickle files.*{pickle_name}"):
+        push_spirit_lm(folder, REPO_ID)
+    assert hub["create_repo"] == [] and hub["create_commit"] == []
+
+
+def _expressive_vocoder(path):
+    from modeling_spirit.tiny import build_tiny_vocoder
+
+    shutil.rmtree(path)
+    build_tiny_vocoder(str(path), "expressive")
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100])
+
+
+INCOMPLETE = [
+    ("no_speech_tokenizer", lambda f: shutil.rmtree(f / "speech_tokenizer"), r"has no speech_tokenizer/"),
+    ("no_vocoder", lambda f: shutil.rmtree(f / "vocoder"), r"has no vocoder/"),
+    ("no_vocoder_weights", lambda f: (f / "vocoder" / "model.safetensors").unlink(), r"vocoder weights are missing"),
+    ("truncated_lm", lambda f: _truncate(f / "model.safetensors"), r"model\.safetensors is truncated"),
+    ("truncated_speech_tokenizer", lambda f: _truncate(f / "speech_tokenizer" / "model.safetensors"),
+     r"speech_tokenizer/model\.safetensors is truncated"),
+    ("bad_speech_tokenizer_config", lambda f: (f / "speech_tokenizer" / "config.json").write_text("{"),
+     r"speech_tokenizer/config\.json is not valid JSON"),
+    ("expressive_vocoder_beside_base_lm", lambda f: _expressive_vocoder(f / "vocoder"),
+     r"is an expressive vocoder.*language model .* is base"),
+    ("no_tokenizer", lambda f: [(f / n).unlink() for n in ("tokenizer.model", "tokenizer.json")],
+     r"neither tokenizer\.model nor tokenizer\.json"),
+]
+
+
+@pytest.mark.parametrize("name,damage,pattern", INCOMPLETE, ids=[c[0] for c in INCOMPLETE])
+def test_refuses_incomplete_folders(tiny_folder, tmp_path, hub, name, damage, pattern):
+    """Issue 20 #3: a folder that would load with speech_tokenizer=None / vocoder=None, or with parts of different
+    models, is not pushed."""
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    damage(folder)
+    with pytest.raises(PushError, match=pattern):
+        push_spirit_lm(folder, REPO_ID)
+    assert hub["create_repo"] == [] and hub["create_commit"] == []
+
+
+def test_text_only_folder_is_pushed_only_when_asked(tiny_folder, tmp_path, hub):
+    folder = tmp_path / "f"
+    shutil.copytree(tiny_folder, folder)
+    shutil.rmtree(folder / "speech_tokenizer")
+    shutil.rmtree(folder / "vocoder")
+    with pytest.raises(PushError, match="require_speech_components=False"):
+        files_to_upload(folder)
+    names = files_to_upload(folder, require_speech_components=False)
+    assert "model.safetensors" in names and not any(n.startswith(("vocoder/", "speech_tokenizer/")) for n in names)
+    push_spirit_lm(folder, REPO_ID, require_speech_components=False)
+    assert len(hub["create_commit"]) == 1

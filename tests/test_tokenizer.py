@@ -1,7 +1,9 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
 """Tokenizers: exact round trips, SentencePiece ids for slow and fast, one id per unit token, the real layout."""
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 import sentencepiece as spm
@@ -107,3 +109,59 @@ def test_existing_speech_token_in_text_vocab_is_refused(tmp_path):
     data = open(path, "rb").read()
     with pytest.raises(ValueError, match="Cannot place"):
         add_layout_pieces(data, [(5, "[Text]")])
+
+
+TOY_MODEL = Path(__file__).resolve().parent.parent / "modeling_spirit" / "toy_model"
+ROUND_TRIP = "[Text]Hello there, the cat[Speech][Hu3][Hu400][Text] and  spaces ünï"
+
+
+def _round_trip_folders(tmp_path, source):
+    """(loader name, saved folder) for every way of loading ``source`` and saving it again."""
+    from transformers import AutoTokenizer
+
+    loaders = {"auto": AutoTokenizer.from_pretrained, "slow": SpiritLMTokenizer.from_pretrained,
+               "fast": SpiritLMTokenizerFast.from_pretrained}
+    for name, load in loaders.items():
+        saved = tmp_path / f"saved-{name}"
+        load(str(source)).save_pretrained(str(saved))
+        yield name, saved
+
+
+@pytest.mark.parametrize("source", ["toy", "tiny"])
+def test_save_load_round_trip(tok_dir, tmp_path, source):
+    """Issue 20 #5: a tokenizer saved with save_pretrained loads again (AutoTokenizer, also use_fast=False, slow and
+    fast classes) and gives the same ids as the folder it came from; slow == fast."""
+    from transformers import AutoTokenizer
+
+    folder = TOY_MODEL if source == "toy" else tok_dir[0]
+    reference = SpiritLMTokenizer.from_pretrained(str(folder))(ROUND_TRIP)["input_ids"]
+    assert SpiritLMTokenizerFast.from_pretrained(str(folder))(ROUND_TRIP)["input_ids"] == reference
+    for name, saved in _round_trip_folders(tmp_path, folder):
+        assert (saved / "tokenizer.model").is_file(), name  # the slow tokenizer's (and the fast one's) source
+        assert "vocab" not in json.loads((saved / "tokenizer_config.json").read_text()), name
+        for again in (AutoTokenizer.from_pretrained(str(saved)),
+                      AutoTokenizer.from_pretrained(str(saved), use_fast=False),
+                      SpiritLMTokenizer.from_pretrained(str(saved)),
+                      SpiritLMTokenizerFast.from_pretrained(str(saved))):
+            ids = again(ROUND_TRIP)["input_ids"]
+            assert ids == reference, (name, type(again).__name__)
+            assert again.decode(ids, skip_special_tokens=True) == ROUND_TRIP
+
+
+def test_saved_tokenizer_loads_as_remote_code(tmp_path):
+    from remote_code import run_without_package
+
+    saved = tmp_path / "saved"
+    SpiritLMTokenizerFast.from_pretrained(str(TOY_MODEL)).save_pretrained(str(saved))
+    reference = SpiritLMTokenizer.from_pretrained(str(TOY_MODEL))(ROUND_TRIP)["input_ids"]
+    script = f"""
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained({str(saved)!r}, trust_remote_code=True)
+    assert type(tok).__module__.startswith("transformers_modules."), type(tok).__module__
+    again = {str(tmp_path / "again")!r}
+    tok.save_pretrained(again)
+    print(AutoTokenizer.from_pretrained(again, trust_remote_code=True)({ROUND_TRIP!r})["input_ids"])
+    """
+    res = run_without_package(script, tmp_path, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip().splitlines()[-1] == str(reference)
