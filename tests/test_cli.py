@@ -48,7 +48,7 @@ def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["generate", "--help"])
     assert exc.value.code == 0 and "--output-modality" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exc:  # a command registered by its main(argv): imported on use, own --help
+    with pytest.raises(SystemExit) as exc:  # a command registered by its main(argv): gets the argv, own --help
         main(["init", "--help"])
     assert exc.value.code == 0 and "--text-model" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
