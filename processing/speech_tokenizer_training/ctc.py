@@ -21,6 +21,8 @@ from .pretrain import compute_span_mask
 
 
 def check_transcripts(transcripts, n_waves: int, vocab_size: int, unit_names) -> None:
+    """Raise a clear error unless there is one non-empty transcript of ids in ``[0, vocab_size)`` per wave (and, when
+    given, one unit name per id)."""
     if transcripts is None:
         raise ValueError("quantizer_targets='phones' trains the quantizer with CTC on phoneme transcripts: pass "
                          "`transcripts` (phoneme ids per wave, e.g. from processing.phonemes).")

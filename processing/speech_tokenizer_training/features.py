@@ -14,9 +14,8 @@ import torchaudio.functional as AF
 from modeling_spirit.constants import SAMPLING_RATE
 from modeling_spirit.modeling_spirit_speech_tokenizer import conv_output_lengths, encode_frames
 
-
+# Frame features whose k-means classes are the first masked-prediction targets (`acoustic_features`).
 ACOUSTIC_FEATURES = ("mfcc", "logmel")
-# What the quantizer learns to output (see `quantizer_targets`).
 
 
 def frame_geometry(hubert_config: dict) -> Tuple[int, int]:

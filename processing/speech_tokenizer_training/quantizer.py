@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from .arguments import SpeechTokenizerTrainingArguments
 from .common import lr_lambda
 
-
+# What the quantizer learns to output (see `quantizer_targets`; "phones" is trained by CTC, see .ctc).
 QUANTIZER_TARGETS = ("kmeans", "head", "phones")
 
 

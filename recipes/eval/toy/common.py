@@ -10,13 +10,14 @@ from typing import Any, List, Optional, Sequence
 from ..metrics import load_metric
 from ..results import add_metric
 
-
 TOY_TASKS = ("resynthesis", "asr", "tts", "continuation", "storycloze")
 VOCODER_TASKS = ("resynthesis", "tts", "continuation")  # tasks whose output is speech: they need the vocoder
 NUM_EXAMPLES = 5
 
 
 def parse_tasks(tasks) -> List[str]:
+    """The toy tasks asked for (``None``/``"all"``, a comma- or space-separated string, or a list), each once, in the
+    order given; an unknown name is an error listing :data:`TOY_TASKS`."""
     if tasks is None or tasks == "all":
         return list(TOY_TASKS)
     if isinstance(tasks, str):

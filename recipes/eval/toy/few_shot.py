@@ -17,7 +17,6 @@ from .data import row_id, write_jsonl, write_wav
 from .generation import encode_strings, num_tokens
 from .text import spell_digits
 
-
 POOL_SIZE = 64  # rows of `shots_split` written as the few-shot pool
 MAX_AUTO_SHOTS = 6
 # Few-shot generation budgets sized for toy sentences (at most ~15 words, ~4 s of speech).
