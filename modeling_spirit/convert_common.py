@@ -24,6 +24,8 @@ from typing import Any, Dict, Iterator, Mapping, Union
 
 import torch
 
+from .configuration_spirit_lm import SpiritLMConfig
+
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, os.PathLike]
@@ -96,7 +98,8 @@ def check_finite(state: Mapping[str, torch.Tensor], source: PathLike, allow_nonf
 
 def _is_spirit_folder(path: Path) -> bool:
     try:
-        return json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type") == "spirit_lm"
+        model_type = json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type")
+        return model_type == SpiritLMConfig.model_type
     except (OSError, ValueError, AttributeError):
         return False
 

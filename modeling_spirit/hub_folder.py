@@ -139,6 +139,7 @@ def find_pickled_files(folder: Union[str, os.PathLike], names: Optional[Iterable
 
 
 def check_no_pickles(folder: Union[str, os.PathLike], names: Optional[Iterable[str]] = None) -> None:
+    """Raise :class:`SpiritFolderError` naming the files :func:`find_pickled_files` finds (none: return)."""
     pickles = find_pickled_files(folder, names)
     if pickles:
         raise SpiritFolderError(
@@ -167,8 +168,11 @@ def check_safetensors_file(path: Union[str, os.PathLike]) -> None:
     if not isinstance(meta, dict):
         raise SpiritFolderError(f"{path} is not a readable safetensors file ({size} bytes; its header is missing or "
                                 "damaged): re-save or re-download it.")
-    end = max((int(t["data_offsets"][1]) for k, t in meta.items() if k != "__metadata__" and isinstance(t, dict)
-               and "data_offsets" in t), default=0)
+    try:
+        end = max((int(t["data_offsets"][1]) for k, t in meta.items() if k != "__metadata__" and isinstance(t, dict)
+                   and "data_offsets" in t), default=0)
+    except (TypeError, ValueError, IndexError, KeyError) as err:
+        raise SpiritFolderError(f"{path} has a damaged safetensors header ({err}): re-save or re-download it.") from err
     if 8 + n + end > size:
         raise SpiritFolderError(f"{path} is truncated: its header describes {8 + n + end} bytes but the file has {size}. "
                                 "Re-save or re-download it.")

@@ -16,6 +16,7 @@ Both add BOS and no EOS, and ``decode(encode(p), skip_special_tokens=True) == p`
 
 import json
 import os
+import re
 from shutil import copyfile
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -299,21 +300,30 @@ class SpiritLMTokenizerFast(_FastBase):
         self.add_eos_token = add_eos_token
 
     def _encode_plus(self, text=None, text_pair=None, is_split_into_words: bool = False, **kwargs):
-        # SentencePiece's dummy prefix, applied once to each whole input (see build_fast_tokenizer_object). Offsets in
-        # `return_offsets_mapping` are therefore relative to the input with one leading space.
+        # SentencePiece's dummy prefix, applied as the slow tokenizer applies it: once to each piece of text between
+        # control tokens typed in the input (``<s>``, ``</s>``, ``<unk>``), none to an empty piece (see
+        # build_fast_tokenizer_object). Offsets in `return_offsets_mapping` are therefore relative to the input with
+        # those spaces added.
         if not is_split_into_words:
             text = self._with_dummy_prefix(text)
             text_pair = self._with_dummy_prefix(text_pair)
         return super()._encode_plus(text=text, text_pair=text_pair, is_split_into_words=is_split_into_words, **kwargs)
 
-    @staticmethod
-    def _with_dummy_prefix(text):
+    def _with_dummy_prefix(self, text):
         if text is None:
             return None
         if isinstance(text, str):
-            return " " + text
+            if not text:
+                return text  # SentencePiece adds no dummy prefix to an empty input
+            controls = sorted({t.content for t in self.added_tokens_decoder.values() if not t.normalized}, key=len,
+                              reverse=True)
+            if not controls or not any(c in text for c in controls):
+                return " " + text
+            parts = re.split("(" + "|".join(map(re.escape, controls)) + ")", text)
+            # odd indices are the control tokens themselves; text pieces get the prefix unless empty
+            return "".join(p if i % 2 or not p else " " + p for i, p in enumerate(parts))
         if isinstance(text, (list, tuple)):
-            return type(text)(SpiritLMTokenizerFast._with_dummy_prefix(t) for t in text)
+            return type(text)(self._with_dummy_prefix(t) for t in text)
         return text
 
     def _decode(self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces=None, **kwargs):

@@ -165,3 +165,23 @@ def test_saved_tokenizer_loads_as_remote_code(tmp_path):
     res = run_without_package(script, tmp_path, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip().splitlines()[-1] == str(reference)
+
+
+def test_empty_text_gets_no_dummy_prefix(tok_dir):
+    """Found by tests/test_fuzz_tokenizer.py: SentencePiece adds no dummy prefix to an empty input; the fast class did."""
+    d, _ = tok_dir
+    for folder in (str(d), str(TOY_MODEL)):
+        slow, fast = SpiritLMTokenizer.from_pretrained(folder), SpiritLMTokenizerFast.from_pretrained(folder)
+        assert fast("")["input_ids"] == slow("")["input_ids"] == [slow.bos_token_id]
+        assert fast(["", "[Text]a"])["input_ids"][0] == [slow.bos_token_id]
+
+
+def test_typed_control_tokens_give_the_slow_ids(tok_dir):
+    """Found by tests/test_fuzz_tokenizer.py: `<s>` typed in the text is BOS for both classes (as the original's
+    Llama tokenizer reads it), and the text after it gets its own dummy prefix in both."""
+    d, _ = tok_dir
+    for folder in (str(d), str(TOY_MODEL)):
+        slow, fast = SpiritLMTokenizer.from_pretrained(folder), SpiritLMTokenizerFast.from_pretrained(folder)
+        for text in ("<s>", "0<s>", "hello<s>world", "</s> x <unk>", "[Text]a</s>[Speech][Hu3]", " "):
+            assert fast(text)["input_ids"] == slow(text)["input_ids"], (folder, text)
+        assert slow("<s>")["input_ids"] == [slow.bos_token_id] * 2
