@@ -13,8 +13,12 @@ print(format_table(result))
 
 from typing import Any, Dict, Optional
 
+from .few_shot_tasks import evaluate_few_shot
 from .likelihood import pair_accuracy, sequence_logprobs
 from .results import format_table, results_to_eval_results, write_result
+from .stsp import evaluate_stsp
+from .toy import evaluate_toy
+from .zero_shot import evaluate_zero_shot
 
 ZERO_SHOT_TASKS = ("swuggy", "sblimp", "storycloze", "topic-storycloze")
 FEW_SHOT_TASKS = ("asr", "tts", "intent")
@@ -28,20 +32,12 @@ def evaluate(task: str, model, data, output: Optional[str] = None, **kwargs) -> 
     :func:`~recipes.eval.few_shot_tasks.evaluate_few_shot`, :func:`~recipes.eval.toy.evaluate_toy`)."""
     task = task.lower()
     if task in ZERO_SHOT_TASKS:
-        from .zero_shot import evaluate_zero_shot
-
         result = evaluate_zero_shot(task, model, data, **kwargs)
     elif task == "stsp":
-        from .stsp import evaluate_stsp
-
         result = evaluate_stsp(model, data, **kwargs)
     elif task in FEW_SHOT_TASKS:
-        from .few_shot_tasks import evaluate_few_shot
-
         result = evaluate_few_shot(task, model, data, **kwargs)
     elif task == "toy":
-        from .toy import evaluate_toy
-
         return evaluate_toy(model, data, output=output, **kwargs)
     else:
         raise ValueError(f"Unknown task {task!r}; allowed: {list(TASKS)}.")
