@@ -56,7 +56,8 @@ def has_component(root, subfolder: str, *, revision: Optional[str] = None) -> Op
         return None
 
 
-def load_component(cls, root, subfolder: str, *, revision: Optional[str] = None, **kwargs):
+def load_component(cls, root, subfolder: str, *, revision: Optional[str] = None, allow_root: bool = False,
+                   **kwargs):
     """``cls.from_pretrained`` of the component in ``<root>/<subfolder>`` (in eval mode), or ``None`` when ``root``
     (a local folder or a Hub repository id) has no such component.
 
@@ -65,18 +66,29 @@ def load_component(cls, root, subfolder: str, *, revision: Optional[str] = None,
         root (`str` or `os.PathLike`): the Spirit LM folder or repository.
         subfolder (`str`): ``constants.SPEECH_TOKENIZER_SUBFOLDER`` or ``constants.VOCODER_SUBFOLDER``.
         revision (`str`, *optional*): the Hub revision (branch, tag or commit).
+        allow_root (`bool`, defaults to `False`): also accept ``root`` when it is the component's own folder or
+            repository (a speech tokenizer or vocoder saved on its own), as the command line does.
         kwargs: passed on to ``from_pretrained``.
     """
     root = os.fspath(root)
+    if revision is not None:
+        kwargs["revision"] = revision
+    model_type = getattr(getattr(cls, "config_class", None), "model_type", None)
+    if allow_root and os.path.isdir(root) and model_type and folder_model_type(root) == model_type:
+        return cls.from_pretrained(root, **kwargs).eval()
     present = has_component(root, subfolder, revision=revision)
-    if present is False:
+    if present is False and not (allow_root and not os.path.isdir(root)):
         return None
     if os.path.isdir(root):
         return cls.from_pretrained(os.path.join(root, subfolder), **kwargs).eval()
+    if present is not False:
+        try:
+            return cls.from_pretrained(root, subfolder=subfolder, **kwargs).eval()
+        except OSError:
+            if not allow_root:
+                return None
     try:
-        if revision is not None:
-            kwargs["revision"] = revision
-        return cls.from_pretrained(root, subfolder=subfolder, **kwargs).eval()
+        return cls.from_pretrained(root, **kwargs).eval()  # allow_root: the repository is the component itself
     except OSError:
         return None
 

@@ -37,6 +37,7 @@ from transformers import pipeline
 from hub_cards import describe_folder, render_model_card
 from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_lm
 from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VARIANTS, VOCODER_SUBFOLDER
+from modeling_spirit.components import load_component
 from modeling_spirit.convert import convert_all
 from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
@@ -94,14 +95,13 @@ def _model_source(model: str, what: str = "model") -> str:
 
 
 def _load_component(cls, model: str, subfolder: str, revision: Optional[str]):
-    """The speech tokenizer / vocoder of a Spirit LM folder (local: the class finds its subfolder) or Hub repo."""
-    kwargs = {"revision": revision} if revision else {}
-    if os.path.isdir(model):
-        return cls.from_pretrained(model, **kwargs)
-    try:
-        return cls.from_pretrained(model, subfolder=subfolder, **kwargs)
-    except OSError:
-        return cls.from_pretrained(model, **kwargs)
+    """The speech tokenizer / vocoder of a Spirit LM folder or Hub repository, or the component's own folder."""
+    component = load_component(cls, model, subfolder, revision=revision, allow_root=True)
+    if component is None:
+        raise CLIError(f"{model!r} has no {subfolder}/ and is not a {cls.config_class.model_type} folder itself. Give "
+                       f"a Spirit LM folder with {subfolder}/ (e.g. the output of `{PROG} convert`), the component's "
+                       "own folder, or a Hub repository id.")
+    return component
 
 
 def _speaker(value: Optional[str]):
