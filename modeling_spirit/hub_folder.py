@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Union
 
 from .constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
+from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
+from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
+from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
+from .processing_spirit_lm import SpiritLMProcessor
+from .tokenization_spirit_lm import SpiritLMTokenizerFast, _write_tokenizer_auto_map
 
 PIPELINE_TASK = "spirit-lm"
 CUSTOM_PIPELINE = {
@@ -214,10 +220,6 @@ def check_spirit_folder(folder: Union[str, os.PathLike], require_speech_componen
     ``require_speech_components=False`` accepts a text-only folder (no ``speech_tokenizer/`` and no ``vocoder/``);
     parts that are there are still checked.
     """
-    from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
-    from .configuration_spirit_lm import SpiritLMConfig
-    from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
-
     folder = Path(folder)
     if not folder.is_dir():
         raise SpiritFolderError(f"{folder} is not a folder. Give a Spirit LM folder (e.g. the converter's output).")
@@ -283,10 +285,6 @@ def make_hub_ready(folder, require_speech_components: bool = True) -> Path:
     The folder is checked first (:func:`check_spirit_folder`, :func:`check_no_pickles`) and left untouched when it
     is incomplete or holds pickles (:class:`SpiritFolderError`).
     """
-    from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
-    from .processing_spirit_lm import SpiritLMProcessor
-    from .tokenization_spirit_lm import SpiritLMTokenizerFast, _write_tokenizer_auto_map
-
     folder = Path(folder)
     config_path = folder / "config.json"
     if not config_path.is_file():

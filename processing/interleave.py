@@ -63,7 +63,11 @@ from modeling_spirit.constants import (
     TEXT_MARKER,
     VARIANTS,
 )
+from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
 from modeling_spirit.units import DEFAULT_STREAM_SIZES
+
+from .encode_units import check_speech_tokenizer, load_encoded_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +148,6 @@ def codebook_sizes(model) -> Dict[str, int]:
 
     HuBERT counts the CTC blank (``quantizer_vocab_size + 1``), as the LM vocabulary does.
     """
-    from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-    from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
-
     config = model
     if isinstance(model, (str, os.PathLike)):
         import json
@@ -445,8 +446,6 @@ def build_training_texts(
                     "one.") if variant == "expressive" and "hubert" in cols else " Encode the audio first (spirit-lm encode-dataset)."
             raise ValueError(f"kind={kind!r}, variant={variant!r} needs unit columns {missing}, which the dataset lacks.{hint}")
         if expected_speech_tokenizer is not None:
-            from .encode_units import check_speech_tokenizer
-
             check_speech_tokenizer(dataset, expected_speech_tokenizer)
     if kind == "interleaved" and words_column not in cols:
         raise ValueError(
@@ -605,8 +604,6 @@ def pack_sequences(dataset, tokenizer, max_length: int, text_column: str = "text
 # ----------------------------------------------------------------------------------------------------------------
 def _load_any(path: str):
     from datasets import load_dataset, load_from_disk
-
-    from .encode_units import load_encoded_dataset
 
     if os.path.isdir(path):
         if os.path.isfile(os.path.join(path, "state.json")):

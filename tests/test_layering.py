@@ -30,47 +30,6 @@ ALLOWED: Dict[str, Set[str]] = {
 HEAVY_MARK = re.compile(r"#.*heavy optional dependency", re.IGNORECASE)
 IMPORT_STRING = re.compile(r"^(%s)(\.\w+)+(:\w+)?$|^(%s):\w+$" % ("|".join(PACKAGES), "|".join(PACKAGES)))
 
-# PENDING (to be emptied at merge): known violations in files that other work in progress on issue 19 is rewriting,
-# keyed by (file, rule, imported module). The test fails on anything not listed here and on a listed item that is
-# gone (remove it then). Do not add to this list: fix the import instead.
-PENDING: Set[Tuple[str, str, str]] = {
-    # helper "outputpath"
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.configuration_spirit_lm'),
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.convert_hifigan'),
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.convert_speech_tokenizer'),
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.hub_folder'),
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.modeling_spirit_lm'),
-    ('modeling_spirit/convert.py', 'import inside a function', 'modeling_spirit.tokenization_spirit_lm'),
-    ('modeling_spirit/hub_folder.py', 'import inside a function', 'modeling_spirit.feature_extraction_spirit_lm'),
-    ('modeling_spirit/hub_folder.py', 'import inside a function', 'modeling_spirit.processing_spirit_lm'),
-    ('modeling_spirit/hub_folder.py', 'import inside a function', 'modeling_spirit.tokenization_spirit_lm'),
-    ('modeling_spirit/pipeline_spirit_lm.py', 'import inside a function', 'modeling_spirit.streaming_spirit_lm'),
-    # helper "reliability"
-    ('processing/interleave.py', 'import inside a function', 'processing.encode_units'),
-    # helper "splits"
-    ('processing/train_speech_tokenizer.py', 'import inside a function',
-     'modeling_spirit.configuration_spirit_speech_tokenizer'),
-    ('processing/train_speech_tokenizer.py', 'import inside a function',
-     'modeling_spirit.modeling_spirit_speech_tokenizer'),
-    ('processing/train_speech_tokenizer.py', 'import inside a function', 'processing.phonemes'),
-    ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.few_shot_tasks'),
-    ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.stsp'),
-    ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.toy'),
-    ('recipes/eval/__init__.py', 'import inside a function', 'recipes.eval.zero_shot'),
-    ('recipes/eval/data.py', 'import inside a function', 'modeling_spirit.audio_utils'),
-    ('recipes/eval/data.py', 'import inside a function', 'recipes.eval.official'),
-    ('recipes/eval/official.py', 'import inside a function', 'recipes.eval.zero_shot'),
-    ('recipes/eval/toy.py', 'import inside a function', 'modeling_spirit.audio_utils'),
-    ('recipes/eval/toy.py', 'import inside a function', 'modeling_spirit.modeling_spirit_lm'),
-    ('recipes/eval/toy.py', 'import inside a function', 'processing.toy_text'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.common'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.few_shot_tasks'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.judges'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.metrics'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.metrics.wer.wer'),
-    ('recipes/eval/toy.py', 'import inside a function', 'recipes.eval.zero_shot'),
-}
-
 Violation = Tuple[str, int, str, str, str]  # (file, line, rule, imported module, message)
 
 
@@ -213,20 +172,17 @@ def _cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
     return out
 
 
-def _report(violations: List[Violation], cycles: List[List[str]], pending: Set[Tuple[str, str, str]]) -> str:
-    lines = [v[4] for v in violations if (v[0], v[2], v[3]) not in pending]
+def _report(violations: List[Violation], cycles: List[List[str]]) -> str:
+    lines = [v[4] for v in violations]
     lines += [f"import cycle between {' <-> '.join(c)} (module-level imports; rule: imports only flow downward)"
-              for c in cycles if ("cycle", "cycle", " ".join(c)) not in pending]
+              for c in cycles]
     return "\n".join(lines)
 
 
 def test_imports_flow_downward():
     violations, cycles = check_layering(ROOT)
-    report = _report(violations, cycles, PENDING)
+    report = _report(violations, cycles)
     assert not report, "layering rule broken:\n" + report
-    # every pending item still exists (a fixed one is removed from the list)
-    found = {(v[0], v[2], v[3]) for v in violations} | {("cycle", "cycle", " ".join(c)) for c in cycles}
-    assert not PENDING - found, f"no longer violated, remove from PENDING: {sorted(PENDING - found)}"
 
 
 def _write(root: Path, rel: str, text: str) -> None:
@@ -263,7 +219,7 @@ def test_checker_catches_planted_violations(tmp_path):
            "(rule: modeling_spirit imports nothing else of this repository)" in messages
     assert "hub_cards/cards.py:2: the string 'recipes.toy.train:main' names recipes" in messages
     assert sorted(cycles) == [["modeling_spirit.config", "modeling_spirit.model"], ["processing.a", "processing.b"]]
-    report = _report(violations, cycles, set())
+    report = _report(violations, cycles)
     assert "import cycle between processing.a <-> processing.b" in report
 
 
