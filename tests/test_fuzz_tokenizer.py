@@ -25,7 +25,7 @@ from modeling_spirit import SpiritLMTokenizer, SpiritLMTokenizerFast
 from modeling_spirit.units import DEFAULT_STREAM_SIZES
 from processing import interleave as il
 
-TOY_MODEL = Path(__file__).resolve().parent.parent / "modeling_spirit" / "toy_model"
+from recipes.toy import TOY_MODEL  # noqa: E402
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LONG = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -41,7 +41,7 @@ def _tokenizers(which: str):
             folder = str(TOY_MODEL)
         else:
             from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
-            from modeling_spirit.tiny import build_tiny_tokenizer, tiny_config_kwargs
+            from recipes.tiny.models import build_tiny_tokenizer, tiny_config_kwargs
 
             folder = tempfile.mkdtemp(prefix="spirit-fuzz-tok-")
             build_tiny_tokenizer(SpiritLMConfig(**tiny_config_kwargs("expressive")), folder)

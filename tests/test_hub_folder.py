@@ -94,7 +94,7 @@ def test_every_direction_from_remote_code_only(converted, tmp_path):
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     return Path(build_tiny_spirit_lm(str(tmp_path_factory.mktemp("tiny") / "base"), "base"))
 

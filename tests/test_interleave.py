@@ -271,7 +271,7 @@ def test_dataset_with_invalid_units_names_the_row_and_writes_nothing(tmp_path, c
 def test_codebook_sizes_of_a_model(tmp_path):
     from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
     from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
-    from modeling_spirit.tiny import tiny_config_kwargs
+    from recipes.tiny.models import tiny_config_kwargs
 
     config = SpiritLMConfig(**tiny_config_kwargs("expressive"))
     config.save_pretrained(tmp_path / "lm")

@@ -216,7 +216,7 @@ def test_refuses_pickles_by_content(tiny_folder, tmp_path, hub, pickle_name):
 
 
 def _expressive_vocoder(path):
-    from modeling_spirit.tiny import build_tiny_vocoder
+    from recipes.tiny.models import build_tiny_vocoder
 
     shutil.rmtree(path)
     build_tiny_vocoder(str(path), "expressive")

@@ -296,7 +296,7 @@ def test_golden_frame_counts(librispeech_flac, expressive_setup):
 def test_decode_delegates_to_the_vocoder_saved_beside_it(tmp_path):
     """`SpiritLMSpeechTokenizer.decode(units_or_string, speaker_id=2, dur_pred=True)` as the original's users call it."""
     from modeling_spirit import SpiritLMHifiGan, load_component
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     folder = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="expressive")
     vocoder = SpiritLMHifiGan.from_pretrained(folder).eval()
@@ -320,7 +320,7 @@ def test_decode_delegates_to_the_vocoder_saved_beside_it(tmp_path):
 def test_load_component_finds_subfolders_or_returns_none(tmp_path):
     from modeling_spirit import SpiritLMHifiGan, load_component
     from modeling_spirit.components import auto_subfolder
-    from modeling_spirit.tiny import build_tiny_spirit_lm
+    from recipes.tiny.models import build_tiny_spirit_lm
 
     folder = build_tiny_spirit_lm(str(tmp_path / "tiny"), variant="base")
     assert isinstance(load_component(SpiritLMHifiGan, folder, "vocoder"), SpiritLMHifiGan)

@@ -111,7 +111,7 @@ def test_existing_speech_token_in_text_vocab_is_refused(tmp_path):
         add_layout_pieces(data, [(5, "[Text]")])
 
 
-TOY_MODEL = Path(__file__).resolve().parent.parent / "modeling_spirit" / "toy_model"
+from recipes.toy import TOY_MODEL  # noqa: E402
 ROUND_TRIP = "[Text]Hello there, the cat[Speech][Hu3][Hu400][Text] and  spaces ünï"
 
 
