@@ -79,16 +79,12 @@ from modeling_spirit.constants import SAMPLING_RATE
 
 from .speech_tokenizer_training.arguments import SpeechTokenizerTrainingArguments, build_speech_tokenizer
 from .speech_tokenizer_training.common import Interrupted
-from .speech_tokenizer_training.ctc import check_transcripts, ctc_collapse, fit_ctc_quantizer, phone_error_rate
+from .speech_tokenizer_training.ctc import check_transcripts, fit_ctc_quantizer
 from .speech_tokenizer_training.data import load_corpus, phoneme_targets
-from .speech_tokenizer_training.features import (
-    ACOUSTIC_FEATURES, acoustic_features, frame_geometry, frame_times, layer_features, num_frames,
-)
+from .speech_tokenizer_training.features import acoustic_features, layer_features, num_frames
 from .speech_tokenizer_training.kmeans import KMeans, fit_kmeans
-from .speech_tokenizer_training.pretrain import SpiritLMHubertPretrainingHead, compute_span_mask, pretrain
-from .speech_tokenizer_training.probes import (
-    SILENCE_LABEL, evaluate_on_corpus, frame_word_labels, normalize_word, unit_metrics, word_probe, word_segments,
-)
+from .speech_tokenizer_training.pretrain import pretrain
+from .speech_tokenizer_training.probes import evaluate_on_corpus, frame_word_labels, unit_metrics
 from .speech_tokenizer_training.quantizer import QUANTIZER_TARGETS, fit_quantizer
 
 
@@ -285,41 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
-# Every name below was defined here before the stages moved to processing.speech_tokenizer_training; they stay
-# importable from this module (processing.train_toy and the tests import several).
-__all__ = [
-    "ACOUSTIC_FEATURES",
-    "QUANTIZER_TARGETS",
-    "SpeechTokenizerTrainingArguments",
-    "SpiritLMHubertPretrainingHead",
-    "KMeans",
-    "acoustic_features",
-    "build_speech_tokenizer",
-    "compute_span_mask",
-    "ctc_collapse",
-    "fit_ctc_quantizer",
-    "fit_kmeans",
-    "fit_quantizer",
-    "phone_error_rate",
-    "phoneme_targets",
-    "frame_geometry",
-    "frame_word_labels",
-    "layer_features",
-    "load_corpus",
-    "num_frames",
-    "pretrain",
-    "train_speech_tokenizer",
-    "unit_metrics",
-    "word_probe",
-    "DataArguments",
-    "SILENCE_LABEL",
-    "check_transcripts",
-    "evaluate_on_corpus",
-    "frame_times",
-    "main",
-    "normalize_word",
-    "word_segments",
-]
+__all__ = ["DataArguments", "train_speech_tokenizer", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

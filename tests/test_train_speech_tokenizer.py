@@ -201,21 +201,6 @@ def test_command_line_trains_and_probes_a_corpus_folder(tmp_path, capsys):
     assert "losses" not in printed["pretrain1"] and printed["eval"] == report["eval"]
 
 
-def test_entry_module_keeps_the_names_other_modules_import():
-    """processing.train_toy and older callers import these from processing.train_speech_tokenizer: they stay there,
-    the very objects of the stage modules."""
-    import processing.speech_tokenizer_training.features as features
-    import processing.train_speech_tokenizer as entry
-
-    for name in ("ACOUSTIC_FEATURES", "QUANTIZER_TARGETS", "SpeechTokenizerTrainingArguments", "build_speech_tokenizer",
-                 "frame_word_labels", "load_corpus", "num_frames", "train_speech_tokenizer", "phoneme_targets",
-                 "ctc_collapse", "phone_error_rate", "unit_metrics", "word_probe", "fit_kmeans", "compute_span_mask",
-                 "acoustic_features", "frame_geometry", "main"):
-        assert name in entry.__all__ and hasattr(entry, name), name
-    assert entry.num_frames is features.num_frames and entry.ACOUSTIC_FEATURES == ("mfcc", "logmel")
-    assert entry.QUANTIZER_TARGETS == ("kmeans", "head", "phones")
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The CTC phone quantizer (quantizer_targets="phones")
 # ---------------------------------------------------------------------------------------------------------------

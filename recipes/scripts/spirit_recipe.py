@@ -34,20 +34,18 @@ from hub_cards.push import push_spirit_lm
 from modeling_spirit.constants import (
     SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER,
 )
-from modeling_spirit.hub_folder import make_hub_ready
+from modeling_spirit.hub_folder import make_hub_ready, pickle_kind
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
 from processing.encode_units import (
     check_speech_tokenizer, load_encoded_dataset, load_speech_tokenizer, speech_tokenizer_fingerprint,
 )
-from processing.interleave import build_training_texts, mix_sources
+from processing.interleave import KINDS, build_training_texts, mix_sources
 
 logger = logging.getLogger("spirit_lm.recipes")
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = ("speech", "text", "interleaved", "asr", "tts")
 STAGES = ("pretrain", "sft", "dpo")
 FINGERPRINT_COLUMN = "speech_tokenizer"
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt", ".pickle")
 
 
 @dataclass
@@ -479,10 +477,10 @@ def save_hub_ready(trainer, tokenizer, model_folder, final_dir, model_args=None,
             else:
                 logger.warning("%s has no %s/: the saved folder cannot %s.", model_folder, sub,
                                "read speech" if sub == SPEECH_TOKENIZER_SUBFOLDER else "speak")
-        for p in final.rglob("*"):
-            if p.suffix in PICKLE_SUFFIXES:
-                p.unlink()
-        make_hub_ready(final)
+        for p in [p for p in final.rglob("*") if p.is_file() and pickle_kind(p)]:
+            p.unlink()  # trainer state (training_args.bin, optimizer.pt, ...): judged by content, not by name
+        speech_parts = all((final / sub).is_dir() for sub in (SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER))
+        make_hub_ready(final, require_speech_components=speech_parts)
         if summary is not None:
             (final / "spirit_lm_training.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     acc.wait_for_everyone()

@@ -9,12 +9,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from processing.train_speech_tokenizer import ACOUSTIC_FEATURES, QUANTIZER_TARGETS
+from processing.interleave import KINDS
+from processing.speech_tokenizer_training.features import ACOUSTIC_FEATURES
+from processing.speech_tokenizer_training.quantizer import QUANTIZER_TARGETS
 from recipes.eval.toy import parse_tasks
 
 STAGES = ("corpus", "speech_tokenizer", "encode", "vocoder", "lm_init", "lm_data", "lm", "evaluate")
 TOY_VOICES = ("festival:cmu_us_slt_arctic_hts", "festival:kal_diphone", "espeak-ng:en-us+m3")
-LM_KINDS = ("speech", "text", "interleaved", "asr", "tts")
+LM_KINDS = KINDS  # the training-text kinds of processing.interleave
 # The default mixture: the paper's three sources (speech-only, text-only, word-interleaved) plus ASR/TTS pairs
 # (a 7B model learns cross-modal transfer from scale; a 4M-parameter model trained for minutes needs the pairs to be
 # usable for few-shot ASR/TTS at all). `interleave=False` sets the interleaved weight to 0 (the comparison).

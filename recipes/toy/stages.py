@@ -72,10 +72,11 @@ from processing.encode_units import encode_dataset
 from processing.interleave import build_training_texts
 from processing.phonemes import phone_ids, phone_inventory, phonemize
 from processing.toy_corpus import build_toy_corpus, corpus_info
-from processing.train_speech_tokenizer import (
-    SpeechTokenizerTrainingArguments, build_speech_tokenizer, frame_word_labels, load_corpus, num_frames,
-    train_speech_tokenizer,
-)
+from processing.speech_tokenizer_training.arguments import SpeechTokenizerTrainingArguments, build_speech_tokenizer
+from processing.speech_tokenizer_training.data import load_corpus
+from processing.speech_tokenizer_training.features import num_frames
+from processing.speech_tokenizer_training.probes import frame_word_labels
+from processing.train_speech_tokenizer import train_speech_tokenizer
 from processing.train_vocoder import cpu_has_bf16, train_vocoder
 from recipes.eval.toy import evaluate_toy
 
