@@ -86,6 +86,7 @@ def units_to_string(
     hubert_dedup: bool = True,
     pitch_dedup: bool = True,
     style_dedup: bool = False,
+    offsets: Optional[Dict[str, int]] = None,
 ) -> str:
     """Merge raw unit streams into the original's deduplicated, time-sorted unit string.
 
@@ -96,6 +97,9 @@ def units_to_string(
         hubert_rate / pitch_rate / style_rate (`float`): stream rates used to compute each token's time.
         hubert_dedup / pitch_dedup / style_dedup (`bool`): drop consecutive repeats (original: HuBERT and pitch
             yes, style no).
+        offsets (`dict`, *optional*): ``{stream: first_frame_index}`` when the streams are slices of a longer
+            utterance: each token's time is then ``(first_frame_index + i) / rate``, so that streams cut at different
+            rates keep their true relative order. Default: every stream starts at frame 0.
 
     Returns:
         `str`: e.g. ``"[St71][Pi39][Hu99][Hu49]..."`` (no separators, no ``[Speech]`` marker).
@@ -111,8 +115,9 @@ def units_to_string(
     ):
         values = _as_int_list(units.get(key), key)
         prefix = STREAM_PREFIXES[key]
+        start = (offsets or {}).get(key, 0)
         for i, u in _dedup_with_index(values, dedup):
-            timed.append((i / rate, f"[{prefix}{u}]"))
+            timed.append(((start + i) / rate, f"[{prefix}{u}]"))
     timed.sort(key=lambda item: item[0])
     return "".join(token for _, token in timed)
 

@@ -53,19 +53,15 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from modeling_spirit.constants import (
     HUBERT_FRAME_RATE,
-    HUBERT_SORT_RATE,
     PITCH_FRAME_RATE,
-    PITCH_SORT_RATE,
     SPEECH_MARKER,
-    STREAM_PREFIXES,
     STYLE_FRAME_RATE,
-    STYLE_SORT_RATE,
     TEXT_MARKER,
     VARIANTS,
 )
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
 from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
-from modeling_spirit.units import DEFAULT_STREAM_SIZES
+from modeling_spirit.units import DEFAULT_STREAM_SIZES, units_to_string
 
 from .encode_units import check_speech_tokenizer, load_encoded_dataset
 
@@ -74,8 +70,6 @@ logger = logging.getLogger(__name__)
 KINDS = ("speech", "text", "interleaved", "asr", "tts")
 # True frame rates, used to cut streams by time (HuBERT's sort rate 24.99 is used only for ordering, as the original).
 FRAME_RATES = {"hubert": float(HUBERT_FRAME_RATE), "pitch": PITCH_FRAME_RATE, "style": STYLE_FRAME_RATE}
-ORDER_RATES = {"hubert": HUBERT_SORT_RATE, "pitch": PITCH_SORT_RATE, "style": STYLE_SORT_RATE}
-DEDUP = {"hubert": True, "pitch": True, "style": False}
 TEXT_SPAN_WORDS = (10, 30)
 SPEECH_SPAN_WORDS = (5, 15)
 # The paper's mixture (Table 2): one third each.
@@ -192,25 +186,17 @@ def merge_unit_streams(slices: Mapping[str, Tuple[int, Sequence[int]]]) -> str:
     time measured from the start of the utterance (``(first_frame_index + i) / rate``), so that streams cut at
     different rates stay in their true relative order. With every slice starting at 0 it equals ``units_to_string``.
     """
-    timed: List[Tuple[float, str]] = []
-    for key in ("style", "pitch", "hubert"):
-        if key not in slices:
-            continue
-        start, values = slices[key]
-        prefix = STREAM_PREFIXES[key]
-        prev = None
+    units: Dict[str, List[int]] = {"hubert": []}
+    offsets: Dict[str, int] = {}
+    for key, (start, values) in slices.items():
         for i, u in enumerate(values):
             if isinstance(u, bool) or not isinstance(u, numbers.Integral) or u < 0:
                 raise InvalidUnitsError(
                     f"`{key}` unit at position {start + i} is {u!r}; unit tokens hold codebook indices (integers >= 0)."
                 )
-            u = int(u)
-            if DEDUP[key] and i > 0 and u == prev:
-                continue
-            prev = u
-            timed.append(((start + i) / ORDER_RATES[key], f"[{prefix}{u}]"))
-    timed.sort(key=lambda item: item[0])
-    return "".join(tok for _, tok in timed)
+        units[key] = [int(u) for u in values]
+        offsets[key] = start
+    return units_to_string(units, offsets=offsets)
 
 
 def cut_streams(units: Mapping[str, Sequence[int]], start: float, end: float, streams: Sequence[str]):

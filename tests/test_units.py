@@ -190,3 +190,12 @@ def test_aligner_streams_unit_by_unit_as_the_string_parser():
     assert a.finish() == string_to_units(no_style, rng=random.Random(5))
     with pytest.raises(ValueError, match="base"):
         SpiritLMUnitAligner(()).add("pitch", 3)
+
+
+def test_units_to_string_offsets_time_slices_from_the_utterance_start():
+    """Slices cut from a longer utterance keep their true relative order (what processing.interleave needs)."""
+    units = {"hubert": [1, 2], "pitch": [5]}
+    assert units_to_string(units) == "[Pi5][Hu1][Hu2]"
+    # pitch frame 1 is at 0.08 s, after HuBERT frames 0 (0 s) and 1 (0.04 s)
+    assert units_to_string(units, offsets={"hubert": 0, "pitch": 1}) == "[Hu1][Hu2][Pi5]"
+    assert units_to_string(units, offsets={"hubert": 0, "pitch": 0}) == units_to_string(units)
