@@ -13,7 +13,29 @@
 
 Stereo (any ``(C, T)`` with C > 1) is averaged over channels unless ``channel_id`` picks one (the original averages
 with a warning). Integer PCM arrays are scaled to [-1, 1) like ``torchaudio.load(normalize=True)``: int16 / 32768,
-int32 / 2**31, uint8 (x - 128) / 128. NaN/inf samples raise.
+int32 / 2**31, uint8 (x - 128) / 128.
+
+What bad audio input gets (every error is an :class:`AudioInputError`, a ``ValueError``; wrong types raise
+:class:`AudioInputTypeError`, also a ``TypeError``; a missing path :class:`AudioFileNotFoundError`, also a
+``FileNotFoundError``; each message names what came in and what is allowed):
+
+* types: anything but a path, bytes, numpy array, tensor, list/tuple of numbers or an audio dict (numbers, ``None``,
+  sets, generators, strings inside lists, ragged lists...) → error; a ``str`` inside an audio dict's ``"array"`` →
+  error (it is not taken as a path);
+* dtypes: float16/32/64 (and bfloat16 tensors), int16, int32, int64 (int32-ranged), uint8 are accepted; bool,
+  complex, strings, objects, structured, datetime, int8, uint16/32/64 → error; lists of numbers are taken as float
+  samples (no PCM scaling, as before);
+* values: NaN/inf → error; finite samples with a peak above 32768 (beyond any PCM scale: not audio) → error; samples
+  up to that are taken as given (the original does not rescale float audio);
+* shapes: 0-d arrays → error; ``(time,)``, ``(1, time)``, ``(time, 1)`` and ``(channels, time)`` with fewer channels
+  than samples are accepted; ``(time, channels)`` → error (transpose it); 3-D and more → error; an array with no
+  channel (``(0, n)``) → error; an empty ``(0,)`` or ``(channels, 0)`` array → an empty waveform (documented result;
+  callers define what it yields, e.g. no units);
+* rates: ``sampling_rate`` must be an integer (an integral float such as ``16000.0`` is accepted) between
+  ``MIN_SAMPLING_RATE`` (1000) and ``MAX_SAMPLING_RATE`` (768000) Hz; bools, strings, fractions, 0, negatives and
+  absurd rates → error;
+* files: a missing path → ``AudioFileNotFoundError``; a directory → error; an undecodable or empty file → error; a
+  WAV file cut short (its header declares more audio than the file holds) → error naming both sizes.
 """
 
 from __future__ import annotations
@@ -43,6 +65,82 @@ _INT_SCALES = {
 
 AudioLike = Union[str, os.PathLike, bytes, np.ndarray, torch.Tensor, dict]
 
+MIN_SAMPLING_RATE = 1000  # Hz; below this no speech survives
+MAX_SAMPLING_RATE = 768000  # Hz; the highest rate audio formats use
+MAX_ABS_SAMPLE = 32768.0  # beyond any PCM scale: such values are not audio samples
+_ALLOWED_DTYPES = "float16/32/64 (or bfloat16), int16, int32, int64 (int32-ranged) or uint8"
+
+
+class AudioInputError(ValueError):
+    """An audio input Spirit LM cannot use; the message names what came in, what is allowed and how to fix it."""
+
+
+class AudioInputTypeError(AudioInputError, TypeError):
+    """An audio input of a type (or dtype) Spirit LM does not take."""
+
+
+class AudioFileNotFoundError(AudioInputError, FileNotFoundError):
+    """An audio path that does not exist."""
+
+
+def check_rate_value(rate: Any, what: str = "`sampling_rate`") -> int:
+    """A sampling rate as an ``int``, or :class:`AudioInputError` naming the value and the allowed range."""
+    if isinstance(rate, torch.Tensor) and rate.numel() == 1:
+        rate = rate.item()
+    if isinstance(rate, np.generic):
+        rate = rate.item()
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+        raise AudioInputTypeError(
+            f"{what} is {rate!r} (type {type(rate).__name__}); it must be an integer number of Hz, e.g. 16000."
+        )
+    if isinstance(rate, float) and not (np.isfinite(rate) and rate == int(rate)):
+        raise AudioInputError(f"{what} is {rate!r}; it must be a whole number of Hz, e.g. 16000.")
+    rate = int(rate)
+    if not MIN_SAMPLING_RATE <= rate <= MAX_SAMPLING_RATE:
+        raise AudioInputError(
+            f"{what} is {rate} Hz; allowed: {MIN_SAMPLING_RATE}..{MAX_SAMPLING_RATE} Hz. Pass the rate the audio "
+            "was recorded at (Spirit LM works at 16000 Hz and resamples other rates)."
+        )
+    return rate
+
+
+def _wav_shortfall(read, size: int) -> Optional[tuple]:
+    """For a RIFF/WAVE file, ``(declared, present)`` data bytes when the header declares more audio than the file
+    holds (a file cut short); ``None`` otherwise (not a WAV, complete, or a streaming header with unknown size)."""
+    head = read(0, 12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos = 12
+    while pos + 8 <= size:
+        chunk = read(pos, 8)
+        n = int.from_bytes(chunk[4:8], "little")
+        if chunk[:4] == b"data":
+            present = size - (pos + 8)
+            if n in (0, 0xFFFFFFFF):  # streaming writers: size unknown
+                return None
+            return (n, present) if n > present else None
+        pos += 8 + n + (n & 1)
+    return None
+
+
+def _check_complete(source: Union[str, bytes], name: str) -> None:
+    if isinstance(source, bytes):
+        found = _wav_shortfall(lambda p, n: source[p : p + n], len(source))
+    else:
+        with open(source, "rb") as f:
+
+            def read(p, n):
+                f.seek(p)
+                return f.read(n)
+
+            found = _wav_shortfall(read, os.path.getsize(source))
+    if found is not None:
+        declared, present = found
+        raise AudioInputError(
+            f"{name} is cut short: its WAV header declares {declared} bytes of audio but the file holds {present}. "
+            "The file was truncated (an interrupted copy or download); get the complete file."
+        )
+
 
 def _require_torchaudio(what: str):
     if torchaudio is None:
@@ -55,6 +153,7 @@ def _require_torchaudio(what: str):
 
 def _decode_file(source: Union[str, bytes], name: str) -> tuple[torch.Tensor, int]:
     """Decode a path or in-memory file into ``(waveform (C, T) float32, sampling_rate)``."""
+    _check_complete(source, name)
     errors = []
     if torchaudio is not None:
         try:
@@ -72,7 +171,7 @@ def _decode_file(source: Union[str, bytes], name: str) -> tuple[torch.Tensor, in
         errors.append("soundfile: not installed")
     except Exception as e:
         errors.append(f"soundfile: {type(e).__name__}: {e}")
-    raise ValueError(
+    raise AudioInputError(
         f"Could not decode {name} as audio. Spirit LM accepts any file format torchaudio/torchcodec (ffmpeg) can "
         "read, or wav/flac/ogg through soundfile; check that the file is an audio file and not empty or corrupt. "
         "Decoder errors: " + " | ".join(errors)
@@ -80,55 +179,87 @@ def _decode_file(source: Union[str, bytes], name: str) -> tuple[torch.Tensor, in
 
 
 def _to_float_tensor(array: Any) -> torch.Tensor:
+    if isinstance(array, (list, tuple)):
+        try:
+            values = np.asarray(array)
+        except (ValueError, TypeError) as e:
+            raise AudioInputTypeError(
+                f"Could not read an audio {type(array).__name__} as samples ({e}); a list of samples must hold "
+                "numbers of one shape (a flat list, or one equal-length list per channel)."
+            ) from None
+        if values.dtype.kind not in "iuf" or values.size == 0 and values.ndim != 1:
+            raise AudioInputTypeError(
+                f"An audio {type(array).__name__} must hold numbers (float samples); got elements of dtype "
+                f"{values.dtype} and shape {values.shape}. Pass float samples, or a path / bytes of an audio file."
+            )
+        return torch.from_numpy(values.astype(np.float32))
     if isinstance(array, np.ndarray):
+        if array.ndim == 0:
+            raise AudioInputError(
+                f"Got a 0-d numpy array (one number, {array!r}); audio is a 1-D `(time,)` or 2-D `(channels, time)` "
+                "array of samples."
+            )
         if array.dtype == np.uint8:
             return (torch.from_numpy(array.astype(np.float32)) - 128.0) / 128.0
-        if array.dtype.kind not in "iuf":
-            raise TypeError(
-                f"Audio arrays must hold numbers; got a numpy array of dtype {array.dtype}. Pass float samples in "
-                "[-1, 1] (or int16/int32 PCM)."
+        if array.dtype.kind not in "iuf" or array.dtype in (np.int8, np.uint16, np.uint32, np.uint64):
+            raise AudioInputTypeError(
+                f"Audio arrays must hold numbers of a supported sample type; got a numpy array of dtype {array.dtype}. "
+                f"Allowed: {_ALLOWED_DTYPES}. Pass float samples in [-1, 1] (or int16/int32 PCM)."
             )
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     elif isinstance(array, torch.Tensor):
-        tensor = array.detach()
-    elif isinstance(array, (list, tuple)):
-        tensor = torch.as_tensor(np.asarray(array, dtype=np.float32))
+        tensor = array.detach().cpu()
     else:
-        raise TypeError(
+        raise AudioInputTypeError(
             f"Unsupported audio input of type {type(array).__name__}. Pass a file path, bytes, a 1-D numpy array or "
             "torch tensor of 16 kHz samples, or a dict {'array': ..., 'sampling_rate': ...}."
+        )
+    if tensor.dim() == 0:
+        raise AudioInputError(
+            f"Got a 0-d {type(array).__name__} (one number, {tensor.item()!r}); audio is a 1-D `(time,)` or 2-D "
+            "`(channels, time)` array of samples."
         )
     if tensor.dtype == torch.uint8:
         return (tensor.to(torch.float32) - 128.0) / 128.0
     if tensor.dtype in _INT_SCALES:
         return tensor.to(torch.float32) / _INT_SCALES[tensor.dtype]
-    if tensor.dtype == torch.bool or tensor.is_complex():
-        raise TypeError(f"Audio samples must be real numbers; got dtype {tensor.dtype}.")
+    if not tensor.is_floating_point():
+        raise AudioInputTypeError(
+            f"Audio samples must be real numbers of a supported type; got dtype {tensor.dtype}. Allowed: "
+            f"{_ALLOWED_DTYPES}."
+        )
     return tensor.to(torch.float32)
 
 
 def _to_mono(wav: torch.Tensor, channel_id: Optional[int], name: str) -> torch.Tensor:
     """(C, T) / (T,) / (1, T) / (T, 1)... -> (T,), original rules: squeeze, average channels or pick ``channel_id``."""
+    if wav.dim() == 2 and wav.shape[0] == 0:
+        raise AudioInputError(
+            f"{name} has no channel (shape {tuple(wav.shape)}); expected `(time,)` or `(channels, time)` with at least "
+            "one channel. If it is `(time, channels)`, transpose it first (e.g. `array.T`)."
+        )
+    if wav.numel() == 0 and wav.dim() <= 2:
+        return wav.reshape(0)  # documented: an empty waveform
     wav = wav.squeeze()
     if wav.dim() == 0:
         wav = wav.reshape(1)
     if wav.dim() == 1:
         if channel_id is not None and channel_id != 0:
-            raise ValueError(f"`channel_id={channel_id}` was given but {name} is mono (1 channel); use channel_id=0 or None.")
+            raise AudioInputError(f"`channel_id={channel_id}` was given but {name} is mono (1 channel); use channel_id=0 or None.")
         return wav
     if wav.dim() != 2:
-        raise ValueError(
+        raise AudioInputError(
             f"{name} has shape {tuple(wav.shape)} after squeezing; expected 1-D `(time,)` mono or 2-D "
             "`(channels, time)` audio. Pass one utterance at a time (or a list of utterances for a batch)."
         )
     if wav.shape[0] > wav.shape[1]:
-        raise ValueError(
+        raise AudioInputError(
             f"{name} has shape {tuple(wav.shape)}: expected `(channels, time)` with few channels; it looks like "
             "`(time, channels)`, transpose it first (e.g. `array.T`)."
         )
     if channel_id is not None:
         if not 0 <= channel_id < wav.shape[0]:
-            raise ValueError(f"`channel_id={channel_id}` is out of range for {name} with {wav.shape[0]} channels.")
+            raise AudioInputError(f"`channel_id={channel_id}` is out of range for {name} with {wav.shape[0]} channels.")
         return wav[channel_id]
     warnings.warn(
         f"{name} has {wav.shape[0]} channels; averaging them to mono (pass `channel_id=` to pick one).", stacklevel=3
@@ -174,32 +305,51 @@ def load_audio(
     """
     name = "the audio input"
     wav: Optional[torch.Tensor] = None
+    target_rate = check_rate_value(target_rate, "`target_rate`")
+    if sampling_rate is not None:
+        sampling_rate = check_rate_value(sampling_rate)
+    if channel_id is not None and (isinstance(channel_id, bool) or not isinstance(channel_id, (int, np.integer))):
+        raise AudioInputTypeError(f"`channel_id` is {channel_id!r}; it must be an int channel index or None.")
     if isinstance(audio, dict):
         keys = set(audio)
         if "array" in keys:
-            if sampling_rate is not None and "sampling_rate" in audio and int(audio["sampling_rate"]) != int(sampling_rate):
-                raise ValueError(
+            if isinstance(audio["array"], (str, bytes, bytearray, os.PathLike, dict)):
+                raise AudioInputTypeError(
+                    f"An audio dict's 'array' must hold samples (numpy array, tensor or list of numbers); got "
+                    f"{type(audio['array']).__name__}. Put a file under 'path' or 'bytes' instead."
+                )
+            if audio.get("sampling_rate") is not None:
+                check_rate_value(audio["sampling_rate"], "the audio dict's 'sampling_rate'")
+            if (sampling_rate is not None and audio.get("sampling_rate") is not None
+                    and int(audio["sampling_rate"]) != int(sampling_rate)):
+                raise AudioInputError(
                     f"The audio dict says sampling_rate={audio['sampling_rate']} but `sampling_rate={sampling_rate}` "
                     "was also passed; pass only one."
                 )
-            rate = audio.get("sampling_rate", sampling_rate)
+            rate = audio.get("sampling_rate")
+            rate = sampling_rate if rate is None else rate
             return load_audio(audio["array"], sampling_rate=rate, channel_id=channel_id, target_rate=target_rate)
         if audio.get("bytes") is not None:
             return load_audio(bytes(audio["bytes"]), channel_id=channel_id, target_rate=target_rate)
         if audio.get("path") is not None:
             return load_audio(audio["path"], channel_id=channel_id, target_rate=target_rate)
-        raise ValueError(
+        raise AudioInputError(
             f"An audio dict must have an 'array' (with 'sampling_rate'), a 'path' or 'bytes' key; got keys "
             f"{sorted(keys)}."
         )
     if isinstance(audio, (str, os.PathLike)):
         path = os.fspath(audio)
         name = f"the audio file {path!r}"
+        if os.path.isdir(path):
+            raise AudioInputError(
+                f"{name} is a directory; give one audio file (wav, flac, ogg, mp3...). For many files, pass a list "
+                "of paths (a batch)."
+            )
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"Audio file not found: {path!r}.")
+            raise AudioFileNotFoundError(f"Audio file not found: {path!r}.")
         wav, file_rate = _decode_file(path, name)
         if sampling_rate is not None and int(sampling_rate) != file_rate:
-            raise ValueError(
+            raise AudioInputError(
                 f"`sampling_rate={sampling_rate}` was passed with {name}, whose header says {file_rate} Hz; files are "
                 "resampled automatically, drop `sampling_rate=`."
             )
@@ -214,9 +364,15 @@ def load_audio(
     wav = _to_mono(wav, channel_id, name)
     if not torch.isfinite(wav).all():
         n_bad = int((~torch.isfinite(wav)).sum())
-        raise ValueError(
+        raise AudioInputError(
             f"{name} contains {n_bad} NaN/inf samples; audio must be finite. Clean it first, e.g. "
             "`np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)`."
+        )
+    peak = float(wav.abs().max()) if wav.numel() else 0.0
+    if peak > MAX_ABS_SAMPLE:
+        raise AudioInputError(
+            f"{name} has samples up to {peak:.3g} in magnitude; allowed: at most {MAX_ABS_SAMPLE:.0f} (float audio is "
+            "in [-1, 1], int16 PCM in [-32768, 32767]). These are not audio samples; scale them to [-1, 1]."
         )
     if sampling_rate is not None:
         wav = resample(wav.cpu(), int(sampling_rate), target_rate)
@@ -226,11 +382,23 @@ def load_audio(
 def check_sampling_rate(sampling_rate: Optional[int], expected: int = EXPECTED_SAMPLING_RATE) -> None:
     """Raise if raw samples come at a rate the model cannot take directly."""
     if sampling_rate is not None and int(sampling_rate) != expected:
-        raise ValueError(
+        raise AudioInputError(
             f"`sampling_rate` is {sampling_rate} but the model expects {expected} Hz input_values; resample first "
             f"(e.g. `modeling_spirit.audio_utils.load_audio(array, sampling_rate={sampling_rate})` or "
             f"`torchaudio.functional.resample(wav, {sampling_rate}, {expected})`)."
         )
 
 
-__all__ = ["EXPECTED_SAMPLING_RATE", "load_audio", "resample", "check_sampling_rate"]
+__all__ = [
+    "EXPECTED_SAMPLING_RATE",
+    "MIN_SAMPLING_RATE",
+    "MAX_SAMPLING_RATE",
+    "MAX_ABS_SAMPLE",
+    "AudioInputError",
+    "AudioInputTypeError",
+    "AudioFileNotFoundError",
+    "check_rate_value",
+    "load_audio",
+    "resample",
+    "check_sampling_rate",
+]
