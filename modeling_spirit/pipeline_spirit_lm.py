@@ -11,14 +11,38 @@ pipe([("speech", "question.wav"), ("text", "Answer:")], output_modality="speech"
 
 Speech segments also carry ``"units"``: the generated unit string (``[St..][Pi..][Hu..]``) that was vocoded.
 
+Output shape: one input gives a list of segments; a batch gives one such list per input. With
+``num_return_sequences=n`` (n > 1; with ``num_beams >= n`` or ``do_sample=True``) each input gives a list of ``n``
+segment lists (its sequences in ``generate``'s order, best beam first), as transformers' text-generation pipeline
+returns a list of ``n`` results per input; a batch gives one such list per input. ``n = 1`` (the default) keeps the
+plain shape. With ``return_prompt=True`` each input's result is ``(result, prompt)``.
+
 Inputs: a string (text), an audio (``pathlib.Path``, bytes, numpy array / tensor at 16 kHz, or a datasets
 ``{"array", "sampling_rate"}`` dict), or a list of ``("text", str)`` / ``("speech", audio)`` items; a list of such
 inputs is a batch (left-padded, one ``generate`` per ``batch_size`` inputs; greedy results equal one-by-one).
 
 Call options: ``output_modality`` (``"text"`` | ``"speech"`` | ``"arbitrary"``, default ``"arbitrary"``),
 ``prompt=`` (a raw prompt string used verbatim, as the original), ``speaker_id``, ``seed``, ``return_prompt``,
-``original_banned_tokens`` (speech never stops at EOS, as the original), ``batch_size``, and every ``generate``
-keyword (``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``, ...).
+``original_banned_tokens`` (speech never stops at EOS, as the original), ``batch_size`` (an int >= 1; default the
+pipeline's, else 8), and every ``generate`` keyword (``max_new_tokens``, ``do_sample``, ``temperature``, ``top_p``,
+``num_return_sequences``, ...).
+
+Checked before anything is generated: the prompt plus the new tokens must fit the model's context
+(``max_position_embeddings``), with the effective ``max_new_tokens`` (the call's, else ``max_length`` minus the
+prompt, else the model's ``generation_config``, whose default is 200); ``speaker_id`` must be one of the vocoder's
+speakers (index or name); ``batch_size`` and ``num_return_sequences`` must be ints >= 1. Errors are
+:class:`SpiritLMPipelineError` (a ``ValueError``) or, for audio, :class:`~.audio_utils.AudioInputError`.
+
+``seed=`` seeds the process-global generators (python, numpy, torch; transformers' ``set_seed``, as the original),
+so the same seed gives the same sample as before. A seeded call (and any sampling call) holds a process-wide lock
+(:data:`~.streaming_spirit_lm.SEED_LOCK`) from seeding to the end of generation, so concurrent seeded calls from
+several threads each give their single-threaded result (they run one after another). Code outside the pipeline that
+draws from the global generators meanwhile is not stopped; the expressive vocoder's random style fallback draws from
+python's ``random`` after generation.
+
+Markers typed inside user text (``"[Speech][Hu3]"`` or ``"[Text]"`` in a text item) are kept verbatim in the prompt,
+as the original does: they tokenize to the marker and unit tokens, so the model sees speech there. Strip them from
+untrusted text if that is not wanted. ``prompt=`` is verbatim too.
 
 Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, few_shot="asr", examples=[(audio,
 "transcript"), ...])`` → ``[{"type": "text", "text": transcript}]``; ``few_shot="tts"`` with ``(text, audio)`` examples
@@ -30,7 +54,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
-from transformers import Pipeline, set_seed
+from transformers import Pipeline
 from transformers.utils import logging
 
 from .components import load_component
@@ -48,7 +72,7 @@ from .output_spirit_lm import (
     vocode_speech_segment,
 )
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
-from .streaming_spirit_lm import stream
+from .streaming_spirit_lm import seeded, stream
 
 logger = logging.get_logger(__name__)
 
@@ -59,6 +83,18 @@ _NO_VOCODER = (
     "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` to the "
     "pipeline, or ask for output_modality='text'."
 )
+
+
+class SpiritLMPipelineError(ValueError):
+    """A pipeline call Spirit LM cannot run; the message names what came in, what is allowed and how to fix it."""
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 1:
+        raise SpiritLMPipelineError(
+            f"`{name}` is {value!r} (type {type(value).__name__}); it must be an int >= 1."
+        )
+    return int(value)
 
 
 class SpiritLMPipeline(Pipeline):
@@ -128,7 +164,10 @@ class SpiritLMPipeline(Pipeline):
         """
         if kwargs.pop("stream", False):
             return stream(self, inputs, **kwargs)
-        batch_size = kwargs.pop("batch_size", None) or self._batch_size or 8
+        batch_size = kwargs.pop("batch_size", None)
+        if batch_size is None:
+            batch_size = self._batch_size or 8
+        batch_size = _positive_int(batch_size, "batch_size")
         if inputs is None and "prompt" not in kwargs:
             raise ValueError("Give an input (text, audio or interleaved list) or `prompt=`.")
         batched = inputs is not None and is_batch(inputs)
@@ -138,14 +177,72 @@ class SpiritLMPipeline(Pipeline):
         fwd = {**self._forward_params, **fwd}
         fwd["generate_kwargs"] = {**self._forward_params.get("generate_kwargs", {}), **fwd["generate_kwargs"]}
         post = {**self._postprocess_params, **post}
-        if "seed" in pre:
-            set_seed(pre.pop("seed"))  # before prompt building, as the original
+        self._check_speaker(post.get("speaker_id"), pre.get("output_modality", OutputModality.ARBITRARY))
+        post["num_return_sequences"] = self._num_return_sequences(fwd["generate_kwargs"])
+        seed = pre.pop("seed", None)
         results = []
-        for start in range(0, len(items), batch_size):
-            chunk = [self.preprocess(x, **pre) for x in items[start : start + batch_size]]
-            model_outputs = self.forward(chunk, **fwd)
-            results.extend(self.postprocess(model_outputs, **post))
+        # Seeded before prompt building, as the original; the lock keeps other threads' draws out until the end.
+        with seeded(seed, lock=self._samples(fwd["generate_kwargs"])):
+            for start in range(0, len(items), batch_size):
+                chunk = [self.preprocess(x, **pre) for x in items[start : start + batch_size]]
+                model_outputs = self.forward(chunk, **fwd)
+                results.extend(self.postprocess(model_outputs, **post))
         return results if batched else results[0]
+
+    # -- checks before generating --------------------------------------------------------------------------------
+    def _generation_config(self, generate_kwargs):
+        return generate_kwargs.get("generation_config") or getattr(self.model, "generation_config", None)
+
+    def _samples(self, generate_kwargs) -> bool:
+        """Whether this call draws from the random generators (sampling)."""
+        if "do_sample" in generate_kwargs:
+            return bool(generate_kwargs["do_sample"])
+        return bool(getattr(self._generation_config(generate_kwargs), "do_sample", False))
+
+    def _num_return_sequences(self, generate_kwargs) -> int:
+        n = generate_kwargs.get("num_return_sequences")
+        if n is None:
+            n = getattr(self._generation_config(generate_kwargs), "num_return_sequences", None) or 1
+        return _positive_int(n, "num_return_sequences")
+
+    def _check_context(self, prompt_len: int, generate_kwargs) -> None:
+        """Raise before generating when the prompt plus the effective new tokens exceed the model's context.
+
+        The effective limit is the one ``generate`` applies: ``max_new_tokens`` (the call's, else the generation
+        config's, which wins over any ``max_length``), else ``max_length`` (the call's, else the generation config's).
+        """
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if limit is None:
+            return
+        gen = self._generation_config(generate_kwargs)
+        model_value = lambda key: getattr(gen, key, None)  # noqa: E731
+        for key in ("max_new_tokens", "max_length"):
+            value, where = generate_kwargs.get(key), "the call's"
+            if value is None:
+                value, where = model_value(key), "the model's generation_config"
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise SpiritLMPipelineError(f"`{key}` is {value!r} ({where}); it must be an int >= 0.")
+            total = prompt_len + int(value) if key == "max_new_tokens" else int(value)
+            if total > limit:
+                raise SpiritLMPipelineError(
+                    f"prompt ({prompt_len} tokens) + max_new_tokens exceeds the model's context of {limit} tokens "
+                    f"(max_position_embeddings): {key}={value} ({where}) allows {total} tokens in all. Pass "
+                    f"`max_new_tokens=` at most {max(limit - prompt_len, 0)}, or shorten the prompt."
+                )
+            return
+
+    def _check_speaker(self, speaker_id, output_modality) -> None:
+        """Check ``speaker_id`` against the vocoder's speakers before generating (the vocoder's own rules)."""
+        if speaker_id is None or self.vocoder is None:
+            return
+        resolve = getattr(self.vocoder, "_resolve_id", None)
+        if resolve is not None:
+            try:
+                resolve(speaker_id, "speaker")
+            except (ValueError, TypeError) as e:
+                raise SpiritLMPipelineError(f"{e} (checked before generating)") from None
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def _encode_speech(self, audio) -> str:
@@ -170,7 +267,7 @@ class SpiritLMPipeline(Pipeline):
         ids = self.tokenizer(prompt_string, add_special_tokens=True)["input_ids"]
         limit = getattr(self.model.config, "max_position_embeddings", None)
         if limit is not None and len(ids) >= limit:
-            raise ValueError(
+            raise SpiritLMPipelineError(
                 f"The prompt is {len(ids)} tokens long but the model's context is {limit} tokens "
                 "(max_position_embeddings). Shorten the prompt (e.g. fewer or shorter audio/text items)."
             )
@@ -184,13 +281,7 @@ class SpiritLMPipeline(Pipeline):
             pad_id = self.model.config.eos_token_id
         input_ids, attention_mask = left_pad([m["prompt_ids"] for m in model_inputs], pad_id)
         generate_kwargs.setdefault("pad_token_id", pad_id)
-        max_new = generate_kwargs.get("max_new_tokens")
-        limit = getattr(self.model.config, "max_position_embeddings", None)
-        if limit is not None and max_new is not None and input_ids.shape[1] + max_new > limit:
-            raise ValueError(
-                f"prompt ({input_ids.shape[1]} tokens) + max_new_tokens ({max_new}) exceeds the model's context of "
-                f"{limit} tokens; lower max_new_tokens or shorten the prompt."
-            )
+        self._check_context(input_ids.shape[1], generate_kwargs)
         device = self.model.device
         with torch.no_grad():
             out = self.model.generate(
@@ -201,34 +292,47 @@ class SpiritLMPipeline(Pipeline):
                 **generate_kwargs,
             )
         new = out[:, input_ids.shape[1] :].cpu()
-        return [{**m, "new_ids": new[row].tolist()} for row, m in enumerate(model_inputs)]
+        # generate returns num_return_sequences rows per input, grouped by input (rows i*n .. i*n+n-1 are input i's).
+        n, rest = divmod(new.shape[0], len(model_inputs))
+        if rest:
+            raise RuntimeError(f"generate returned {new.shape[0]} rows for {len(model_inputs)} inputs.")
+        return [{**m, "new_ids": new[row * n].tolist(), "sequences": [new[row * n + k].tolist() for k in range(n)]}
+                for row, m in enumerate(model_inputs)]
 
     def forward(self, model_inputs, **forward_params):
         # Pipeline.forward moves tensors and wraps inference; our inputs are lists, so run _forward directly.
         return self._forward(model_inputs, **forward_params)
 
     def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
-                    return_prompt: bool = False, few_shot=None):
-        """Generated ids → segments → outputs, through the one output path (:mod:`.output_spirit_lm`)."""
-        config = self.model.config
-        layout = SpiritLMIdLayout(config)
+                    return_prompt: bool = False, few_shot=None, num_return_sequences: int = 1):
+        """Generated ids → segments → outputs, through the one output path (:mod:`.output_spirit_lm`); with
+        ``num_return_sequences`` > 1 a list of outputs per input (see the module docstring)."""
         results = []
         for m in model_outputs:
-            pairs = decode_segments(self.tokenizer, config, m["new_ids"], output_modality, prompt_ids=m["prompt_ids"])
-            if few_shot is not None:
-                outputs = [self._few_shot_answer(few_shot, layout, pairs, speaker_id)]
-            else:
-                outputs: List[Dict[str, Any]] = []
-                for index, (segment, text) in enumerate(pairs):
-                    if segment.type == "text":
-                        if text or output_modality == OutputModality.TEXT:
-                            outputs.append({"type": "text", "text": text})
-                        continue
-                    audio = self._vocode(layout, segment, index, speaker_id, output_modality)
-                    if audio is not None:
-                        outputs.append(self._speech_output(layout, segment, audio))
+            sequences = m.get("sequences") or [m["new_ids"]]
+            per_sequence = [self._outputs(new_ids, m["prompt_ids"], output_modality, speaker_id, few_shot)
+                            for new_ids in sequences]
+            outputs = per_sequence if num_return_sequences > 1 else per_sequence[0]
             results.append((outputs, m["prompt"]) if return_prompt else outputs)
         return results
+
+    def _outputs(self, new_ids, prompt_ids, output_modality, speaker_id, few_shot) -> List[Dict[str, Any]]:
+        """One generated sequence → its output segments."""
+        config = self.model.config
+        layout = SpiritLMIdLayout(config)
+        pairs = decode_segments(self.tokenizer, config, new_ids, output_modality, prompt_ids=prompt_ids)
+        if few_shot is not None:
+            return [self._few_shot_answer(few_shot, layout, pairs, speaker_id)]
+        outputs: List[Dict[str, Any]] = []
+        for index, (segment, text) in enumerate(pairs):
+            if segment.type == "text":
+                if text or output_modality == OutputModality.TEXT:
+                    outputs.append({"type": "text", "text": text})
+                continue
+            audio = self._vocode(layout, segment, index, speaker_id, output_modality)
+            if audio is not None:
+                outputs.append(self._speech_output(layout, segment, audio))
+        return outputs
 
     def _few_shot_answer(self, task, layout: SpiritLMIdLayout, pairs, speaker_id) -> Dict[str, Any]:
         """The first segment of the answer's modality (an empty one when the model produced none)."""
@@ -263,4 +367,4 @@ class SpiritLMPipeline(Pipeline):
                                      rules=rules, logger=logger)
 
 
-__all__ = ["SpiritLMPipeline"]
+__all__ = ["SpiritLMPipeline", "SpiritLMPipelineError"]

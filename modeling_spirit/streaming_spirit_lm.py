@@ -50,11 +50,14 @@ string's alignment rule), and a segment without any style unit is held to its en
 fallback).
 """
 
+import contextlib
 import queue
+import random
 import re
 import threading
 from typing import Any, Dict, Iterator, List, Optional
 
+import numpy as np
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, set_seed
 from transformers.generation.streamers import BaseStreamer
@@ -70,6 +73,41 @@ from .output_spirit_lm import (
 )
 from .processing_spirit_lm import is_batch
 from .units import SpiritLMUnitAligner
+
+# -- seeded calls ----------------------------------------------------------------------------------------------------
+# `seed=` seeds the process-global generators (python, numpy, torch) as the original's `set_seed`, so that a seeded call
+# gives the same sample as before. Those generators are shared by all threads; a seeded call therefore holds
+# SEED_LOCK from seeding to the end of its generation (and so does every sampling call of the pipeline), so no other
+# pipeline call draws from them in between: concurrent seeded calls each give their single-threaded result.
+SEED_LOCK = threading.RLock()
+
+
+def capture_rng_state() -> Dict[str, Any]:
+    """The process-global random states a seeded generation draws from (python, numpy, torch CPU and CUDA)."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: Dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def seeded(seed: Optional[int], lock: bool = True):
+    """Hold :data:`SEED_LOCK` (when ``lock``) and, when ``seed`` is given, seed the global generators (``set_seed``)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"`seed` is {seed!r} (type {type(seed).__name__}); it must be an int (or None).")
+    with SEED_LOCK if (lock or seed is not None) else contextlib.nullcontext():
+        if seed is not None:
+            set_seed(int(seed))
+        yield
+
 
 logger = logging.get_logger(__name__)
 
@@ -259,20 +297,28 @@ class SpiritLMStreamIterator:
 
 
 def _generate_in_thread(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, streamer):
+    rng_state = model_input.get("rng_state")
     try:
-        kwargs = dict(generate_kwargs)
-        criteria = StoppingCriteriaList(list(kwargs.pop("stopping_criteria", None) or []))
-        criteria.append(_StopWhenCancelled(streamer))
-        kwargs["stopping_criteria"] = criteria
-        kwargs["streamer"] = streamer
-        pipe._forward(
-            [model_input],
-            output_modality=output_modality,
-            original_banned_tokens=original_banned_tokens,
-            generate_kwargs=kwargs,
-        )
+        with SEED_LOCK if (rng_state is not None or pipe._samples(generate_kwargs)) else contextlib.nullcontext():
+            if rng_state is not None:
+                restore_rng_state(rng_state)  # where the seeded stream() left it: the same draws as one thread
+            _generate(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, streamer)
     except BaseException as err:  # handed to the consumer, re-raised there
         streamer.put_error(err)
+
+
+def _generate(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, streamer):
+    kwargs = dict(generate_kwargs)
+    criteria = StoppingCriteriaList(list(kwargs.pop("stopping_criteria", None) or []))
+    criteria.append(_StopWhenCancelled(streamer))
+    kwargs["stopping_criteria"] = criteria
+    kwargs["streamer"] = streamer
+    pipe._forward(
+        [model_input],
+        output_modality=output_modality,
+        original_banned_tokens=original_banned_tokens,
+        generate_kwargs=kwargs,
+    )
 
 
 class SpiritLMOutputStreamState:
@@ -469,10 +515,15 @@ def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
                 f"stream=True streams one sequence; `{name}={generate_kwargs[name]}` is not supported with it "
                 f"(use {name}=1, or drop stream=True)."
             )
-    if "seed" in pre:
-        set_seed(pre.pop("seed"))  # before prompt building, as a plain call
     output_modality = OutputModality.parse(pre.get("output_modality", OutputModality.ARBITRARY))
-    model_input = pipe.preprocess(inputs, **pre)
+    pipe._check_speaker(post.get("speaker_id"), output_modality)
+    seed = pre.pop("seed", None)
+    with seeded(seed, lock=False):  # seeded before prompt building, as a plain call
+        model_input = pipe.preprocess(inputs, **pre)
+        if seed is not None:
+            # The generate thread restores this state under SEED_LOCK: other threads' draws in between do not matter.
+            model_input["rng_state"] = capture_rng_state()
+    pipe._check_context(len(model_input["prompt_ids"]), generate_kwargs)
     return SpiritLMStreamIterator(
         pipe,
         model_input,
@@ -490,5 +541,9 @@ __all__ = [
     "SpiritLMIncrementalTextDecoder",
     "SpiritLMOutputStreamState",
     "SpiritLMStreamIterator",
+    "SEED_LOCK",
+    "capture_rng_state",
+    "restore_rng_state",
+    "seeded",
     "stream",
 ]

@@ -169,3 +169,124 @@ def test_speech_input_forms_and_mixed_rates(pipe, tmp_path):
     resampled = pipe.processor.feature_extractor.load({"array": wav8k, "sampling_rate": 8000})
     assert batch[0][1] == "[Speech]" + pipe.speech_tokenizer.encode_string(resampled) + "[Text]"
     assert batch[1][1] == expected
+
+
+# -- issue 20: reliability -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toy_pipe():
+    from recipes.toy import TOY_MODEL
+
+    return pipeline("spirit-lm", model=TOY_MODEL)
+
+
+def test_num_return_sequences_grouped_per_input(toy_pipe):
+    """Issue 20 #1: every sequence is returned, grouped per input (was: row i mapped to input i, extras lost)."""
+    kw = dict(output_modality="text", max_new_tokens=12, do_sample=False, num_beams=2)
+    inputs = ["The little dog", "Please turn off"]
+    batch = toy_pipe(inputs, num_return_sequences=2, **kw)
+    single = [toy_pipe(x, num_return_sequences=2, **kw) for x in inputs]
+    assert batch == single
+    for per_input, x in zip(batch, inputs):
+        assert len(per_input) == 2 and all(isinstance(seq, list) and seq[0]["type"] == "text" for seq in per_input)
+        # the first sequence is the best beam: what num_return_sequences=1 gives, in today's plain shape
+        assert per_input[0] == toy_pipe(x, **kw)
+    assert batch[0] != batch[1]
+    assert toy_pipe(inputs, num_return_sequences=1, **kw) == [toy_pipe(x, **kw) for x in inputs]
+    segs, prompt = toy_pipe("The little dog", num_return_sequences=2, return_prompt=True, **kw)
+    assert prompt == "[Text]The little dog" and segs == single[0]
+    with pytest.raises(ValueError, match="num_return_sequences"):
+        toy_pipe("The little dog", num_return_sequences=0, **kw)
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 1.5, "2", True])
+def test_batch_size_must_be_a_positive_int(pipe, bad):
+    """Issue 20 #4: -1 lost every result, 0 became 8; now a clear error naming the value."""
+    from modeling_spirit.pipeline_spirit_lm import SpiritLMPipelineError
+
+    for inputs in (["a", "b", "c"], "a"):
+        with pytest.raises(SpiritLMPipelineError, match=r"`batch_size` is .*int >= 1"):
+            pipe(inputs, batch_size=bad, output_modality="text", max_new_tokens=2)
+
+
+def _no_generate(monkeypatch, pipe):
+    def fail(*args, **kwargs):
+        raise AssertionError("generate must not run")
+
+    monkeypatch.setattr(pipe.model, "generate", fail)
+
+
+def test_context_check_uses_generation_config(pipe, monkeypatch):
+    """Issue 20 #7: a prompt that fits alone but not with the generation config's max_new_tokens fails before
+    generating (was: only transformers' warning, generation past the context)."""
+    from modeling_spirit.pipeline_spirit_lm import SpiritLMPipelineError
+
+    limit = pipe.model.config.max_position_embeddings
+    text = "word " * 20
+    n_prompt = len(pipe.tokenizer(f"[Text]{text}")["input_ids"])
+    monkeypatch.setattr(pipe.model.generation_config, "max_new_tokens", limit - n_prompt + 1)
+    _no_generate(monkeypatch, pipe)
+    with pytest.raises(SpiritLMPipelineError, match="generation_config"):
+        pipe(text, output_modality="text")
+    with pytest.raises(SpiritLMPipelineError, match="exceeds the model's context"):
+        pipe(text, output_modality="text", stream=True)
+    with pytest.raises(SpiritLMPipelineError, match="max_length"):
+        monkeypatch.setattr(pipe.model.generation_config, "max_new_tokens", None)
+        pipe(text, output_modality="text", max_length=limit + 1)
+    with pytest.raises(SpiritLMPipelineError, match="max_new_tokens"):
+        pipe(text, output_modality="text", max_new_tokens=-3)
+
+
+def test_speaker_id_checked_before_generating(pipe, monkeypatch):
+    """Issue 20 #9: a bad speaker_id fails before generation (was: after the whole generate)."""
+    from modeling_spirit.pipeline_spirit_lm import SpiritLMPipelineError
+
+    _no_generate(monkeypatch, pipe)
+    for bad in (99, -1, "nobody", 1.5, True):
+        with pytest.raises(SpiritLMPipelineError, match="speaker"):
+            pipe("hi", output_modality="speech", max_new_tokens=5, speaker_id=bad)
+        with pytest.raises(SpiritLMPipelineError, match="speaker"):
+            pipe("hi", output_modality="speech", max_new_tokens=5, speaker_id=bad, stream=True)
+
+
+def test_concurrent_seeded_calls_reproducible(pipe):
+    """Issue 20 #9: seeded calls from several threads each equal their single-threaded result."""
+    import threading
+
+    kw = dict(output_modality="text", max_new_tokens=24, do_sample=True, temperature=1.5)
+    seeds = [1, 2, 3, 4]
+    alone = {s: pipe("The cat", seed=s, **kw) for s in seeds}
+    results, errors = {}, []
+    barrier = threading.Barrier(len(seeds) + 1)
+
+    def run(seed):
+        try:
+            barrier.wait()
+            for _ in range(3):
+                results.setdefault(seed, []).append(pipe("The cat", seed=seed, **kw))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    def noise():  # unseeded sampling meanwhile: must not draw between another call's seeding and its generation
+        barrier.wait()
+        for _ in range(3):
+            pipe("A bird", **kw)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in seeds] + [threading.Thread(target=noise)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for s in seeds:
+        assert results[s] == [alone[s]] * 3, s
+
+
+def test_markers_inside_user_text_kept_verbatim(pipe):
+    """Issue 20 #9 (documented): markers typed in a text item go into the prompt verbatim, as the original."""
+    segs, prompt = pipe("say [Speech][Hu3] now", output_modality="text", max_new_tokens=2, return_prompt=True)
+    assert prompt == "[Text]say [Speech][Hu3] now"
+    assert prompt == build_prompt(normalize_input("say [Speech][Hu3] now"), "text")
+    ids = pipe.tokenizer(prompt)["input_ids"]
+    assert pipe.model.config.speech_marker_id in ids and pipe.model.config.hubert_offset + 3 in ids

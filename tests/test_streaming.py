@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from transformers import LogitsProcessor, pipeline
+from transformers import LogitsProcessor, StoppingCriteria, StoppingCriteriaList, pipeline
 
 import modeling_spirit  # noqa: F401  (registers the task)
 from modeling_spirit.modeling_spirit_lm import decode_text_ids, ids_to_unit_string, split_generated_ids
@@ -192,9 +192,18 @@ def test_errors_and_close(pipe):
         pipe("The cat", stream=True, return_prompt=True)
     with pytest.raises(ValueError, match="context is 2048 tokens"):
         pipe("word " * 3000, stream=True, output_modality="text")
-    # an error inside the generate thread reaches the consumer
-    it = pipe("The cat", stream=True, output_modality="text", max_new_tokens=2100)
+    # prompt + max_new_tokens past the context: raised at the call, before generating (issue 20 #7)
     with pytest.raises(ValueError, match="exceeds the model's context"):
+        pipe("The cat", stream=True, output_modality="text", max_new_tokens=2100)
+
+    # an error inside the generate thread reaches the consumer
+    class _Boom(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            raise ValueError("boom inside generate")
+
+    it = pipe("The cat", stream=True, output_modality="text", max_new_tokens=5,
+              stopping_criteria=StoppingCriteriaList([_Boom()]))
+    with pytest.raises(ValueError, match="boom inside generate"):
         next(it)
     # closing stops generation early
     it = pipe("The cat", stream=True, output_modality="text", max_new_tokens=1000, **GREEDY)
