@@ -70,3 +70,84 @@ def test_files_and_bytes(tmp_path):
     bad.write_text("this is not audio")
     with pytest.raises(ValueError, match="Could not decode"):
         load_audio(bad)
+
+
+# -- issue 20: every family of bad audio gets the package's own error naming what came in ---------------------------
+from modeling_spirit.audio_utils import (  # noqa: E402
+    AudioFileNotFoundError,
+    AudioInputError,
+    AudioInputTypeError,
+)
+
+
+@pytest.mark.parametrize("rate", [0, -16000, 16000.5, "16000", True, 10**9, 10, float("nan")])
+def test_bad_sampling_rates(rate):
+    """Issue 20 #9: 0/negative rates gave torchaudio's message, True was 1 Hz (1.6M samples), 1e9 gave 1 sample."""
+    x = np.zeros(1600, np.float32)
+    with pytest.raises(AudioInputError, match=r"sampling_rate` is"):
+        load_audio(x, sampling_rate=rate)
+    with pytest.raises(AudioInputError, match=r"'sampling_rate' is"):
+        load_audio({"array": x, "sampling_rate": rate})
+
+
+def test_integral_float_rate_accepted():
+    assert load_audio(np.zeros(800, np.float32), sampling_rate=8000.0).shape == (1600,)
+
+
+def test_directory_and_truncated_files(tmp_path):
+    """Issue 20 #9: a directory was 'not found'; a WAV cut short decoded silently as shorter audio."""
+    with pytest.raises(AudioInputError, match="is a directory"):
+        load_audio(tmp_path)
+    with pytest.raises(AudioFileNotFoundError):
+        load_audio(tmp_path / "missing.wav")
+    raw = _wav_bytes(np.zeros(16000, np.float32), 16000)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(AudioInputError, match=r"cut short: its WAV header declares \d+ bytes of audio but the file"):
+        load_audio(cut)
+    with pytest.raises(AudioInputError, match="cut short"):
+        load_audio(raw[: len(raw) // 2])
+    with pytest.raises(AudioInputError, match="Could not decode"):
+        load_audio(raw[:30])
+    assert load_audio(raw).shape == (16000,)  # the complete file still loads
+
+
+@pytest.mark.parametrize(
+    "audio, match",
+    [
+        (np.zeros((0, 2), np.float32), "no channel"),  # was: "contains 2 NaN/inf samples"
+        (np.array(0.5), "0-d"),  # was: one sample
+        (np.full(10, 1e30, np.float32), "at most 32768"),  # finite but absurd: was accepted
+        (np.zeros(10, np.uint16), "dtype uint16"),  # was: unscaled 0..65535
+        (np.zeros(10, np.int8), "dtype int8"),
+        (np.zeros(10, np.complex64), "complex64"),
+        ([[0.0], [0.1, 0.2]], "one shape"),  # ragged list: was numpy's message
+        (["a.wav"], "must hold numbers"),  # strings in a list: was "could not convert string to float"
+        ([True, False], "must hold numbers"),  # bools in a list: were samples 1.0/0.0
+        ({"array": "a.wav", "sampling_rate": 16000}, "'array' must hold samples"),  # was read as a path
+        (torch.zeros(10, dtype=torch.bool), "dtype torch.bool"),
+        ({1, 2}, "Unsupported audio input of type set"),
+        (None, "NoneType"),
+    ],
+)
+def test_bad_audio_families(audio, match):
+    with pytest.raises(AudioInputError, match=match):
+        load_audio(audio)
+
+
+def test_error_types_keep_builtin_bases():
+    assert issubclass(AudioInputError, ValueError) and issubclass(AudioInputTypeError, TypeError)
+    assert issubclass(AudioFileNotFoundError, FileNotFoundError)
+    with pytest.raises(TypeError):
+        load_audio(3.5)
+    with pytest.raises(AudioInputTypeError, match="channel_id"):
+        load_audio(np.zeros(10, np.float32), channel_id="0")
+
+
+def test_documented_results():
+    """Empty arrays give an empty waveform; (channels, 0) too; (1, T)/(T, 1) are mono; lists of numbers are floats."""
+    assert load_audio(np.zeros(0, np.float32)).shape == (0,)
+    assert load_audio(np.zeros((2, 0), np.float32)).shape == (0,)
+    assert load_audio(np.ones((1, 5), np.float32)).shape == (5,) and load_audio(np.ones((5, 1), np.float32)).shape == (5,)
+    assert torch.equal(load_audio([0, 1, 2]), torch.tensor([0.0, 1.0, 2.0]))
+    assert load_audio(np.full(4, 2.0, np.float32)).max() == 2.0  # out of [-1, 1] but finite PCM-scale: as given

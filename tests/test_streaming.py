@@ -232,3 +232,26 @@ def test_stream_state_is_a_thin_driver_over_the_plain_output_path(pipe):
         assert streamed.shape == expected.shape
         if expected.size:
             _assert_audio_close(streamed, expected)
+
+
+def test_seeded_streams_reproducible_across_threads(pipe):
+    """Issue 20 #9: a seeded stream gives its single-threaded result while other threads sample meanwhile (the seeded
+    RNG state is restored under the seed lock when its generation starts)."""
+    kw = dict(output_modality="text", max_new_tokens=20, do_sample=True, temperature=1.5)
+
+    def text(seed):
+        return "".join(e["text"] for e in pipe("The cat", stream=True, seed=seed, **kw))
+
+    alone = {s: text(s) for s in (5, 6)}
+    # create both streams first (seeding happens at the call), then let other draws happen before iterating
+    streams = {s: pipe("The cat", stream=True, seed=s, **kw) for s in (5, 6)}
+    pipe("A bird", **kw)
+    torch.rand(100)
+    results = {}
+    threads = [threading.Thread(target=lambda s=s: results.__setitem__(s, "".join(e["text"] for e in streams[s])))
+               for s in streams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == alone
