@@ -330,8 +330,18 @@ def load_audio(
             rate = sampling_rate if rate is None else rate
             return load_audio(audio["array"], sampling_rate=rate, channel_id=channel_id, target_rate=target_rate)
         if audio.get("bytes") is not None:
+            if not isinstance(audio["bytes"], (bytes, bytearray, memoryview)):
+                raise AudioInputTypeError(
+                    f"An audio dict's 'bytes' must hold an encoded audio file (bytes); got "
+                    f"{type(audio['bytes']).__name__}. Put samples under 'array' (with 'sampling_rate') instead."
+                )
             return load_audio(bytes(audio["bytes"]), channel_id=channel_id, target_rate=target_rate)
         if audio.get("path") is not None:
+            if not isinstance(audio["path"], (str, os.PathLike)):
+                raise AudioInputTypeError(
+                    f"An audio dict's 'path' must be a file path (str or os.PathLike); got "
+                    f"{type(audio['path']).__name__}."
+                )
             return load_audio(audio["path"], channel_id=channel_id, target_rate=target_rate)
         raise AudioInputError(
             f"An audio dict must have an 'array' (with 'sampling_rate'), a 'path' or 'bytes' key; got keys "
@@ -374,7 +384,7 @@ def load_audio(
             f"{name} has samples up to {peak:.3g} in magnitude; allowed: at most {MAX_ABS_SAMPLE:.0f} (float audio is "
             "in [-1, 1], int16 PCM in [-32768, 32767]). These are not audio samples; scale them to [-1, 1]."
         )
-    if sampling_rate is not None:
+    if sampling_rate is not None and wav.numel():  # an empty waveform stays empty at any rate
         wav = resample(wav.cpu(), int(sampling_rate), target_rate)
     return wav.contiguous()
 

@@ -33,6 +33,11 @@ from .constants import STREAM_PREFIXES, TEXT_MARKER
 from .units import SpiritLMUnitAligner
 
 
+class SpiritLMPipelineError(ValueError):
+    """A pipeline call Spirit LM cannot run (an option or input it does not take); the message names what came in,
+    what is allowed and how to fix it. Raised by the pipeline and the streaming path."""
+
+
 class OutputModality(str, enum.Enum):
     """What generation may produce: ``"text"``, ``"speech"`` or ``"arbitrary"`` (interleaved)."""
 
@@ -50,7 +55,7 @@ class OutputModality(str, enum.Enum):
                 return cls(str(name).lower())
             except ValueError:
                 pass
-        raise ValueError(
+        raise SpiritLMPipelineError(
             f"`output_modality` is {value!r}; allowed: 'text', 'speech' or 'arbitrary' (case-insensitive)."
         )
 
@@ -389,6 +394,7 @@ def vocode_speech_segment(
 
 
 __all__ = [
+    "SpiritLMPipelineError",
     "OutputModality",
     "MIN_KEPT_HUBERT",
     "SpiritLMIdLayout",

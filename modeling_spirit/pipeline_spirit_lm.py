@@ -66,6 +66,7 @@ from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from .output_spirit_lm import (
     OutputModality,
     SpiritLMIdLayout,
+    SpiritLMPipelineError,
     SpiritLMSegment,
     SpiritLMSpeechRules,
     decode_segments,
@@ -83,10 +84,6 @@ _NO_VOCODER = (
     "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` to the "
     "pipeline, or ask for output_modality='text'."
 )
-
-
-class SpiritLMPipelineError(ValueError):
-    """A pipeline call Spirit LM cannot run; the message names what came in, what is allowed and how to fix it."""
 
 
 def _positive_int(value, name: str) -> int:

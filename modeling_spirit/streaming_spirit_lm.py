@@ -66,6 +66,7 @@ from transformers.utils import logging
 from .constants import SAMPLING_RATE
 from .output_spirit_lm import (
     OutputModality,
+    SpiritLMPipelineError,
     SpiritLMIdLayout,
     SpiritLMSpeechRules,
     decode_text_ids,
@@ -101,8 +102,11 @@ def restore_rng_state(state: Dict[str, Any]) -> None:
 @contextlib.contextmanager
 def seeded(seed: Optional[int], lock: bool = True):
     """Hold :data:`SEED_LOCK` (when ``lock``) and, when ``seed`` is given, seed the global generators (``set_seed``)."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"`seed` is {seed!r} (type {type(seed).__name__}); it must be an int (or None).")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= int(seed) < 2**32):
+        raise SpiritLMPipelineError(
+            f"`seed` is {seed!r} (type {type(seed).__name__}); it must be an int in 0..2**32-1 (or None)."
+        )
     with SEED_LOCK if (lock or seed is not None) else contextlib.nullcontext():
         if seed is not None:
             set_seed(int(seed))
