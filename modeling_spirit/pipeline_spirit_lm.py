@@ -239,7 +239,10 @@ class SpiritLMPipeline(Pipeline):
             try:
                 resolve(speaker_id, "speaker")
             except (ValueError, TypeError) as e:
-                raise SpiritLMPipelineError(f"{e} (checked before generating)") from None
+                raise SpiritLMPipelineError(
+                    f"`speaker_id={speaker_id!r}` cannot be used: {e} Pass one of the vocoder's speakers (index or "
+                    "name) or None for its default (checked before generating)."
+                ) from None
 
     # -- steps ---------------------------------------------------------------------------------------------------
     def _encode_speech(self, audio) -> str:
