@@ -6,6 +6,9 @@ previous item was not speech, then its unit string; a text item appends ``[Text]
 not text, then the text verbatim (no space, no strip). Finally a trailing marker for the wanted output modality is
 appended when the last item is of the other modality (text → ``[Text]``, speech → ``[Speech]``, arbitrary →
 nothing). E.g. T→T ``"[Text]hello"``, T→S ``"[Text]hello[Speech]"``, S→T ``"[Speech][Hu99]...[Text]"``.
+
+Markers typed inside user text (``"say [Speech][Hu3]"``) are kept verbatim, as the original: they tokenize to the
+marker and unit tokens, so the model sees speech there. Strip them from untrusted text if that is not wanted.
 """
 
 from pathlib import Path
