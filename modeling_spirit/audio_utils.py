@@ -33,7 +33,8 @@ What bad audio input gets (every error is an :class:`AudioInputError`, a ``Value
   callers define what it yields, e.g. no units);
 * rates: ``sampling_rate`` must be an integer (an integral float such as ``16000.0`` is accepted) between
   ``MIN_SAMPLING_RATE`` (1000) and ``MAX_SAMPLING_RATE`` (768000) Hz; bools, strings, fractions, 0, negatives and
-  absurd rates → error;
+  absurd rates → error; so are rates that share too small a factor with 16000 Hz for resampling in bounded memory
+  (e.g. a prime rate such as 7919 Hz: torchaudio's filter would need gigabytes; ``MAX_RESAMPLE_KERNEL``);
 * files: a missing path → ``AudioFileNotFoundError``; a directory → error; an undecodable or empty file → error; a
   WAV file cut short (its header declares more audio than the file holds) → error naming both sizes.
 """
@@ -41,6 +42,7 @@ What bad audio input gets (every error is an :class:`AudioInputError`, a ``Value
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from typing import Any, Optional, Union
@@ -68,6 +70,7 @@ AudioLike = Union[str, os.PathLike, bytes, np.ndarray, torch.Tensor, dict]
 MIN_SAMPLING_RATE = 1000  # Hz; below this no speech survives
 MAX_SAMPLING_RATE = 768000  # Hz; the highest rate audio formats use
 MAX_ABS_SAMPLE = 32768.0  # beyond any PCM scale: such values are not audio samples
+MAX_RESAMPLE_KERNEL = 2**25  # taps of torchaudio's resampling filter (about 128 MB of float32)
 _ALLOWED_DTYPES = "float16/32/64 (or bfloat16), int16, int32, int64 (int32-ranged) or uint8"
 
 
@@ -271,6 +274,15 @@ def resample(wav: torch.Tensor, orig_rate: int, target_rate: int = EXPECTED_SAMP
     """Resample with ``torchaudio.functional.resample`` default (sinc/Hann) parameters, like the original."""
     if int(orig_rate) == int(target_rate):
         return wav
+    g = math.gcd(int(orig_rate), int(target_rate))
+    if (int(orig_rate) // g) * (int(target_rate) // g) > MAX_RESAMPLE_KERNEL:
+        # torchaudio's kernel has (target/g) x (orig/g) taps: coprime rates would need gigabytes.
+        raise AudioInputError(
+            f"Resampling from {orig_rate} Hz to {target_rate} Hz is not supported: the two rates share only a factor "
+            f"of {g}, so the resampling filter would need {(int(orig_rate) // g) * (int(target_rate) // g):,} taps "
+            f"(allowed: {MAX_RESAMPLE_KERNEL:,}). Common rates (8000, 11025, 16000, 22050, 24000, 32000, 44100, "
+            "48000, 96000 Hz...) work; resample this audio to one of them first."
+        )
     ta = _require_torchaudio("Resampling audio")
     return ta.functional.resample(wav, int(orig_rate), int(target_rate))
 
@@ -404,6 +416,7 @@ __all__ = [
     "MIN_SAMPLING_RATE",
     "MAX_SAMPLING_RATE",
     "MAX_ABS_SAMPLE",
+    "MAX_RESAMPLE_KERNEL",
     "AudioInputError",
     "AudioInputTypeError",
     "AudioFileNotFoundError",

@@ -151,3 +151,14 @@ def test_documented_results():
     assert load_audio(np.ones((1, 5), np.float32)).shape == (5,) and load_audio(np.ones((5, 1), np.float32)).shape == (5,)
     assert torch.equal(load_audio([0, 1, 2]), torch.tensor([0.0, 1.0, 2.0]))
     assert load_audio(np.full(4, 2.0, np.float32)).max() == 2.0  # out of [-1, 1] but finite PCM-scale: as given
+
+
+def test_coprime_rates_refused_in_bounded_memory():
+    """Found by the fuzz suite: a rate sharing a tiny factor with 16 kHz (7919 Hz, 767993 Hz) made torchaudio build a
+    filter of (16000/g) x (rate/g) taps (0.5 GB, 49 GB: killed for memory). Now a clear error; common rates work."""
+    x = np.zeros(100, np.float32)
+    for rate in (7919, 47999, 767993):
+        with pytest.raises(AudioInputError, match=rf"Resampling from {rate} Hz to 16000 Hz is not supported"):
+            load_audio(x, sampling_rate=rate)
+    for rate in (8000, 11025, 22050, 44100, 48000, 96000, 192000):
+        assert load_audio(x, sampling_rate=rate).numel() > 0
