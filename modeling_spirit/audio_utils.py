@@ -278,7 +278,8 @@ def resample(wav: torch.Tensor, orig_rate: int, target_rate: int = EXPECTED_SAMP
     if (int(orig_rate) // g) * (int(target_rate) // g) > MAX_RESAMPLE_KERNEL:
         # torchaudio's kernel has (target/g) x (orig/g) taps: coprime rates would need gigabytes.
         raise AudioInputError(
-            f"Resampling from {orig_rate} Hz to {target_rate} Hz is not supported: the two rates share only a factor "
+            f"Resampling from {orig_rate} Hz to {target_rate} Hz is not supported (sampling_rate={orig_rate}): the two "
+            f"rates share only a factor "
             f"of {g}, so the resampling filter would need {(int(orig_rate) // g) * (int(target_rate) // g):,} taps "
             f"(allowed: {MAX_RESAMPLE_KERNEL:,}). Common rates (8000, 11025, 16000, 22050, 24000, 32000, 44100, "
             "48000, 96000 Hz...) work; resample this audio to one of them first."
