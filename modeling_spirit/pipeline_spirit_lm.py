@@ -57,6 +57,7 @@ import torch
 from transformers import Pipeline
 from transformers.utils import logging
 
+from .audio_utils import load_audio
 from .components import load_component
 from .constants import SAMPLING_RATE, SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
@@ -251,7 +252,9 @@ class SpiritLMPipeline(Pipeline):
                 "This input has a speech item, which needs the speech tokenizer. Load a Spirit LM folder that has one "
                 "(`speech_tokenizer/`), or pass `speech_tokenizer=` to the pipeline."
             )
-        return self.speech_tokenizer.encode_string(audio)
+        # One speech item is one audio: load it here (a list of numbers is samples, never a batch of audios).
+        rate = getattr(getattr(self.speech_tokenizer, "config", None), "sampling_rate", SAMPLING_RATE)
+        return self.speech_tokenizer.encode_string(load_audio(audio, target_rate=rate))
 
     def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None,
                    few_shot=None):

@@ -290,3 +290,15 @@ def test_markers_inside_user_text_kept_verbatim(pipe):
     assert prompt == build_prompt(normalize_input("say [Speech][Hu3] now"), "text")
     ids = pipe.tokenizer(prompt)["input_ids"]
     assert pipe.model.config.speech_marker_id in ids and pipe.model.config.hubert_offset + 3 in ids
+
+
+def test_speech_item_is_one_audio(pipe):
+    """Found by the audio fuzz: a nested list as a speech item was encoded as a batch of audios (raw TypeError in
+    the prompt join). A speech item is one audio: a list of numbers is its samples ((channels, time) when nested)."""
+    from modeling_spirit.audio_utils import AudioInputError
+
+    wav = [[0.1, -0.1] * 400]
+    _, prompt = pipe([("speech", wav)], output_modality="text", max_new_tokens=1, return_prompt=True)
+    assert prompt == "[Speech]" + pipe.speech_tokenizer.encode_string(np.asarray(wav[0], np.float32)) + "[Text]"
+    with pytest.raises(AudioInputError, match="must hold numbers"):
+        pipe([("speech", ["a.wav", "b.wav"])], output_modality="text", max_new_tokens=1)
