@@ -28,8 +28,8 @@ pipeline's, else 8), and every ``generate`` keyword (``max_new_tokens``, ``do_sa
 ``num_return_sequences``, ...).
 
 Checked before anything is generated: the prompt plus the new tokens must fit the model's context
-(``max_position_embeddings``), with the effective ``max_new_tokens`` (the call's, else ``max_length`` minus the
-prompt, else the model's ``generation_config``, whose default is 200); ``speaker_id`` must be one of the vocoder's
+(``max_position_embeddings``), with the limit ``generate`` applies: ``max_new_tokens`` (the call's, else the model's
+``generation_config``'s, 200 for the shipped models, which wins over ``max_length``), else ``max_length``; ``speaker_id`` must be one of the vocoder's
 speakers (index or name); ``batch_size`` and ``num_return_sequences`` must be ints >= 1. Errors are
 :class:`SpiritLMPipelineError` (a ``ValueError``) or, for audio, :class:`~.audio_utils.AudioInputError`.
 
@@ -175,7 +175,7 @@ class SpiritLMPipeline(Pipeline):
         fwd = {**self._forward_params, **fwd}
         fwd["generate_kwargs"] = {**self._forward_params.get("generate_kwargs", {}), **fwd["generate_kwargs"]}
         post = {**self._postprocess_params, **post}
-        self._check_speaker(post.get("speaker_id"), pre.get("output_modality", OutputModality.ARBITRARY))
+        self._check_speaker(post.get("speaker_id"))
         post["num_return_sequences"] = self._num_return_sequences(fwd["generate_kwargs"])
         seed = pre.pop("seed", None)
         results = []
@@ -231,7 +231,7 @@ class SpiritLMPipeline(Pipeline):
                 )
             return
 
-    def _check_speaker(self, speaker_id, output_modality) -> None:
+    def _check_speaker(self, speaker_id) -> None:
         """Check ``speaker_id`` against the vocoder's speakers before generating (the vocoder's own rules)."""
         if speaker_id is None or self.vocoder is None:
             return

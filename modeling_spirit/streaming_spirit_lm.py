@@ -520,7 +520,7 @@ def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
                 f"(use {name}=1, or drop stream=True)."
             )
     output_modality = OutputModality.parse(pre.get("output_modality", OutputModality.ARBITRARY))
-    pipe._check_speaker(post.get("speaker_id"), output_modality)
+    pipe._check_speaker(post.get("speaker_id"))
     seed = pre.pop("seed", None)
     with seeded(seed, lock=False):  # seeded before prompt building, as a plain call
         model_input = pipe.preprocess(inputs, **pre)
