@@ -34,7 +34,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .components import auto_subfolder
+from .components import auto_subfolder, checked_from_pretrained
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .constants import VOCODER_SUBFOLDER
 from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
@@ -190,12 +190,15 @@ class SpiritLMHifiGan(PreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
         """`PreTrainedModel.from_pretrained`, plus: a local folder that is not itself a vocoder folder (no
         ``config.json``, or the config of another model such as the Spirit LM) but has a ``vocoder/`` subfolder
-        (the layout written by the converter) loads from that subfolder."""
+        (the layout written by the converter) loads from that subfolder. A folder of another model type, a damaged
+        file or missing weights raise :class:`~.components.SpiritLMLoadingError` (see
+        :func:`~.components.checked_from_pretrained`) instead of giving random weights."""
         if not kwargs.get("subfolder"):
             subfolder = auto_subfolder(pretrained_model_name_or_path, VOCODER_SUBFOLDER, SpiritLMHifiGanConfig.model_type)
             if subfolder:
                 kwargs["subfolder"] = subfolder
-        return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        return checked_from_pretrained(cls, super().from_pretrained, pretrained_model_name_or_path, *model_args,
+                                       **kwargs)
 
     # ------------------------------------------------------------------------------------------------ properties
 
