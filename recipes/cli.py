@@ -117,6 +117,29 @@ def _existing_file(path: str, what: str) -> Path:
     return p
 
 
+def _check_output(path: Optional[str], what: str, audio: bool = True) -> None:
+    """Refuse an output path that cannot be written, before any work is done (a directory, a file as its parent
+    folder, an audio extension soundfile cannot write)."""
+    if path is None:
+        return
+    out = Path(path)
+    if out.is_dir():
+        raise CLIError(f"{what} {path!r} is a directory; give a file name inside it, e.g. "
+                       f"{str(out / ('out.wav' if audio else 'units.txt'))!r}.")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CLIError(f"{what} {path!r} cannot be written: {str(parent)!r} is a file, not a folder.")
+            if not os.access(parent, os.W_OK):
+                raise CLIError(f"{what} {path!r} cannot be written: no permission to write in {str(parent)!r}.")
+            break
+    if audio:
+        ext = out.suffix.lstrip(".").upper()
+        if ext not in sf.available_formats():
+            raise CLIError(f"{what} {path!r}: cannot write audio with the extension {out.suffix or '(none)'!r}; "
+                           "use .wav (or .flac, .ogg).")
+
+
 def _write_wav(path: str, audio, sampling_rate: int) -> None:
     out = Path(path)
     if out.parent and not out.parent.is_dir():
@@ -188,6 +211,7 @@ def _generate_run(args) -> int:
         raise CLIError("--output-modality speech needs --output out.wav (where to write the audio).")
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise CLIError(f"--max-new-tokens is {args.max_new_tokens}; it must be at least 1.")
+    _check_output(args.output, "--output")
     model = _model_source(args.model)
     print(f"Loading {model} ...", file=sys.stderr)
     try:
@@ -234,6 +258,7 @@ def _encode_arguments(p: argparse.ArgumentParser) -> None:
 
 def _encode_run(args) -> int:
     files = [_existing_file(a, "audio file") for a in args.audio]
+    _check_output(args.output, "--output", audio=False)
     model = _model_source(args.model)
     try:
         tok = _load_component(SpiritLMSpeechTokenizer, model, SPEECH_TOKENIZER_SUBFOLDER, args.revision).eval()
@@ -275,6 +300,7 @@ def _decode_run(args) -> int:
     if not re.fullmatch(r"(\[(Hu|Pi|St)\d+\]\s*)+", units):
         shown = units if len(units) < 60 else units[:57] + "..."
         raise CLIError(f"UNITS {shown!r} is neither a unit string like '[Hu99][Hu49]' nor a file holding one.")
+    _check_output(args.output, "--output")
     model = _model_source(args.model)
     try:
         voc = _load_component(SpiritLMHifiGan, model, VOCODER_SUBFOLDER, args.revision).eval()

@@ -196,3 +196,38 @@ def test_clean_errors(tiny, wav, tmp_path, capsys):
 def test_console_script_is_registered():
     setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
     assert '"console_scripts": ["spirit-lm=recipes.cli:main"]' in setup
+
+
+def test_bad_output_paths_are_refused_before_any_work(tiny, wav, tmp_path, capsys, monkeypatch):
+    """Issue 20 (9): `generate --output <a directory>` used to fail only after generating."""
+    import recipes.cli as cli
+
+    def no_pipeline(*args, **kwargs):
+        raise AssertionError("the model was loaded although the output path cannot be written")
+
+    monkeypatch.setattr(cli, "pipeline", no_pipeline)
+    monkeypatch.setattr(cli, "_load_component", no_pipeline)
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    for argv in (["generate", tiny, "--text", "hi", "--output", str(tmp_path / "adir")],
+                 ["decode", tiny, "[Hu1][Hu2]", "--output", str(tmp_path / "adir")],
+                 ["encode", tiny, str(wav), "--output", str(tmp_path / "adir")]):
+        _fails(capsys, argv, 1, "is a directory")
+    _fails(capsys, ["generate", tiny, "--text", "hi", "--output", str(tmp_path / "afile" / "o.wav")], 1,
+           "is a file, not a folder")
+    _fails(capsys, ["decode", tiny, "[Hu1]", "--output", str(tmp_path / "o.notaudio")], 1, "extension")
+
+
+def test_encode_with_a_folder_without_speech_tokenizer_fails(wav, tmp_path, capsys):
+    """Issue 20 (2): the toy model's top-level files only; `encode` exited 0 printing `[Hu0]` before."""
+    import shutil
+
+    from recipes.toy import TOY_MODEL
+
+    folder = tmp_path / "lm_only"
+    folder.mkdir()
+    for f in Path(TOY_MODEL).iterdir():
+        if f.is_file():
+            shutil.copy(f, folder / f.name)
+    _fails(capsys, ["encode", str(folder), str(wav)], 1, "speech_tokenizer")
+    _fails(capsys, ["decode", str(folder), "[Hu1][Hu2]", "--output", str(tmp_path / "o.wav")], 1, "vocoder")
