@@ -12,11 +12,28 @@ A Spirit LM folder (local or a Hub repository) holds the LM at its root and its 
   vocoder) goes through: it refuses a folder whose config is another model's, a checkpoint that leaves weights
   missing (which transformers would fill with random values), and names the file when a config or weight file
   cannot be read.
+* :func:`check_flag`: the check of the components' on/off options (``dur_pred``, ``fast``): a bool, never a string
+  such as ``"no"`` that Python would take as true.
 """
 
 import json
 import os
 from typing import Optional
+
+import numpy as np
+
+
+def check_flag(value, name: str) -> bool:
+    """``value`` as a `bool` when it is one (Python or numpy bool); else a `TypeError` naming ``name``.
+
+    Strings are refused on purpose: ``dur_pred="no"`` is truthy and would silently mean ``True``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(
+        f"`{name}` must be True or False; got {value!r} ({type(value).__name__}). Pass a bool, e.g. "
+        f"`{name}=False`" + (" (a string such as 'no' or 'false' would count as true)." if isinstance(value, str) else ".")
+    )
 
 
 class SpiritLMLoadingError(ValueError):
@@ -198,4 +215,4 @@ def load_component(cls, root, subfolder: str, *, revision: Optional[str] = None,
         return None
 
 
-__all__ = ["SpiritLMLoadingError", "checked_from_pretrained", "folder_model_type", "auto_subfolder", "has_component", "load_component"]
+__all__ = ["SpiritLMLoadingError", "check_flag", "checked_from_pretrained", "folder_model_type", "auto_subfolder", "has_component", "load_component"]

@@ -34,7 +34,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .components import auto_subfolder, checked_from_pretrained
+from .components import auto_subfolder, check_flag, checked_from_pretrained
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .constants import VOCODER_SUBFOLDER
 from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
@@ -689,6 +689,7 @@ class SpiritLMHifiGan(PreTrainedModel):
             `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty
             (shape `(0,)`) for empty input. A list of arrays for a list input.
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         if isinstance(units, list) and units and not isinstance(units[0], (int, np.integer)):
             return self.decode_batch(units, speaker_id=speaker_id, style_id=style_id, dur_pred=dur_pred, dtype=dtype)
         item = self._prepare(units, speaker_id, style_id, dur_pred)
@@ -718,6 +719,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         Returns:
             `list[np.ndarray]`, one float32 waveform per item.
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         n = len(units_list)
 
         def per_item(v, name):
@@ -768,6 +770,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         """
         if chunk_units < 1:
             raise ValueError(f"`chunk_units` must be >= 1; got {chunk_units}.")
+        dur_pred = check_flag(dur_pred, "dur_pred")
         spk = self._resolve_id(speaker_id, "speaker")
         sty = self._resolve_id(style_id, "style")
         complete = isinstance(units, (str, dict)) or (
@@ -821,6 +824,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         """A push-based :class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder` (explicit state):
         ``chunk = decoder.push(piece)`` as units arrive, ``decoder.end()`` for the rest. Arguments as in
         [`decode_stream`]."""
+        dur_pred = check_flag(dur_pred, "dur_pred")
         if dur_pred and self.duration_predictor is None:
             raise ValueError("`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False`.")
         return SpiritLMHifiGanStreamDecoder(

@@ -35,7 +35,7 @@ from transformers import HubertConfig, HubertModel, PreTrainedModel, Wav2Vec2Con
 from transformers.utils import ModelOutput
 
 from .audio_utils import check_sampling_rate, load_audio
-from .components import auto_subfolder, checked_from_pretrained, load_component
+from .components import auto_subfolder, check_flag, checked_from_pretrained, load_component
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig, fix_auto_map, fix_saved_auto_map
 from .constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
 from .modeling_spirit_hifigan import SpiritLMHifiGan
@@ -525,6 +525,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
             speaker_id (`int` or `str`, defaults to 2): the vocoder's speaker.
             dur_pred (`bool`, defaults to `True`): predict durations (see :meth:`SpiritLMHifiGan.decode`).
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         vocoder = self.vocoder
         if vocoder is None:
             raise ValueError(
@@ -731,6 +732,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
             or a list of such dicts for a list input. Audio shorter than ``min_wav_chunk`` (1280 samples, 80 ms)
             gives empty lists (documented behaviour of the original).
         """
+        fast = check_flag(fast, "fast")
         is_batch = isinstance(audio, (list, tuple)) and len(audio) > 0 and not isinstance(audio[0], (int, float, np.number))
         items = list(audio) if is_batch else [audio]
         waves = [self._load(a, channel_id, sampling_rate) for a in items]

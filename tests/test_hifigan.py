@@ -567,3 +567,15 @@ def test_long_decode_runs_in_bounded_windows(variant, models, monkeypatch):
     seen.clear()
     model.decode(string, speaker_id=1, dtype=torch.bfloat16)
     assert len(seen) > 2 and max(seen) <= window + 2 * model.receptive_field_frames
+
+
+@pytest.mark.parametrize("bad", ["no", "False", 0, None, [False]])
+def test_dur_pred_must_be_a_bool(bad, models):
+    """Issue 20 (9): `dur_pred='no'` was truthy and silently meant True."""
+    model = models["base"]
+    string = units_to_string(_raw_units(12, 3, False))
+    for call in (lambda: model.decode(string, dur_pred=bad), lambda: model.decode_batch([string], dur_pred=bad),
+                 lambda: list(model.decode_stream(string, dur_pred=bad)), lambda: model.stream_decoder(dur_pred=bad)):
+        with pytest.raises(TypeError, match=r"`dur_pred` must be True or False; got"):
+            call()
+    assert np.array_equal(model.decode(string, dur_pred=np.bool_(True)), model.decode(string, dur_pred=True))
