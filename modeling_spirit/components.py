@@ -105,8 +105,8 @@ def checked_from_pretrained(cls, load, path, *args, model_types: Optional[tuple]
                     config_source, **{k: kwargs[k] for k in ("subfolder", "revision", "cache_dir", "token",
                                                              "local_files_only") if k in kwargs}
                 )[0].get("model_type")
-            except OSError:
-                found = None  # let from_pretrained report it as usual
+            except (OSError, ValueError):
+                found = None  # not found / not a valid repository id: from_pretrained reports it as usual
         if expected and found and found not in accepted:
             raise SpiritLMLoadingError(
                 f"{where} holds a {found!r} model (config.json), not a {expected!r} one, so {cls.__name__} cannot "
