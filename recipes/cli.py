@@ -376,8 +376,6 @@ def _copy_component_code(folder: Path) -> None:
 
 
 def _push_run(args) -> int:
-    if not os.path.isdir(args.folder):
-        _model_source(args.folder, "FOLDER")
     with _hub_ready_folder(args.folder) as folder:
         return _push_folder(args, folder)
 
