@@ -34,7 +34,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .components import auto_subfolder
+from .components import auto_subfolder, check_flag, checked_from_pretrained
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .constants import VOCODER_SUBFOLDER
 from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
@@ -151,6 +151,10 @@ class SpiritLMHifiGan(PreTrainedModel):
     config_class = SpiritLMHifiGanConfig
     config: SpiritLMHifiGanConfig
     main_input_name = "input_units"
+    # Inputs longer than this many 25 Hz frames (40 s) are synthesised in windows of this size plus
+    # `receptive_field_frames` of context on each side (as the streaming decoder does), so that memory stays bounded
+    # whatever the length; shorter inputs run in one pass, exactly as before.
+    decode_window_frames: int = 1000
     base_model_prefix = "vocoder"
     _no_split_modules = ["SpiritLMHifiGanResBlock"]
 
@@ -190,12 +194,15 @@ class SpiritLMHifiGan(PreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
         """`PreTrainedModel.from_pretrained`, plus: a local folder that is not itself a vocoder folder (no
         ``config.json``, or the config of another model such as the Spirit LM) but has a ``vocoder/`` subfolder
-        (the layout written by the converter) loads from that subfolder."""
+        (the layout written by the converter) loads from that subfolder. A folder of another model type, a damaged
+        file or missing weights raise :class:`~.components.SpiritLMLoadingError` (see
+        :func:`~.components.checked_from_pretrained`) instead of giving random weights."""
         if not kwargs.get("subfolder"):
             subfolder = auto_subfolder(pretrained_model_name_or_path, VOCODER_SUBFOLDER, SpiritLMHifiGanConfig.model_type)
             if subfolder:
                 kwargs["subfolder"] = subfolder
-        return super().from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        return checked_from_pretrained(cls, super().from_pretrained, pretrained_model_name_or_path, *model_args,
+                                       **kwargs)
 
     # ------------------------------------------------------------------------------------------------ properties
 
@@ -575,6 +582,21 @@ class SpiritLMHifiGan(PreTrainedModel):
         gen = self._generator_for(dtype)
         return gen.generate_waveform(feats.to(gen.dtype), lengths).float()
 
+    def _run_generator_windowed(self, feats: torch.Tensor, dtype, window: int) -> np.ndarray:
+        """The waveform of one item's features ``(1, model_in_dim, T)`` synthesised ``window`` frames at a time,
+        each with ``receptive_field_frames`` of context on both sides (the streaming decoder's exactness argument:
+        equal to one pass up to float rounding). Peak memory is that of ``window + 2 * receptive_field_frames``
+        frames, whatever ``T``."""
+        T = feats.shape[-1]
+        R, hop = self.receptive_field_frames, self.hop_length
+        out = np.empty(T * hop, dtype=np.float32)
+        for a in range(0, T, window):
+            b = min(a + window, T)
+            ws, we = max(0, a - R), min(T, b + R)
+            wav = self._run_generator(feats[:, :, ws:we], None, dtype)[0]  # (S,)
+            out[a * hop : b * hop] = wav[(a - ws) * hop : (b - ws) * hop].cpu().numpy()
+        return out
+
     @torch.no_grad()
     def _vocode_items(
         self, items: List[Tuple[Dict[str, List[int]], bool, Optional[int], Optional[int]]], dtype=None
@@ -595,6 +617,21 @@ class SpiritLMHifiGan(PreTrainedModel):
                 out[i] = np.zeros(0, dtype=np.float32)
         if not live:
             return out
+        window = int(self.decode_window_frames)
+        if window > 0:
+            # Long items one at a time, in windows (bounded memory); the rest as one padded batch.
+            for i in [i for i in live if frames[i]["hubert"].numel() > window]:
+                f, (_, _, spk_i, sty_i) = frames[i], items[i]
+                feats = self.embed_frames(
+                    f["hubert"][None], f["pitch"][None] if "pitch" in f else None,
+                    f["style"][None] if "style" in f else None,
+                    None if spk_i is None else torch.tensor([spk_i], device=dev),
+                    None if sty_i is None else torch.tensor([sty_i], device=dev),
+                )  # (1, model_in_dim, T)
+                out[i] = self._run_generator_windowed(feats, dtype, window)
+            live = [i for i in live if out[i] is None]
+            if not live:
+                return out
         lengths = torch.tensor([frames[i]["hubert"].numel() for i in live], device=dev)
         T = int(lengths.max())
 
@@ -643,10 +680,16 @@ class SpiritLMHifiGan(PreTrainedModel):
                 of the weights in that dtype (opt-in: faster on CPUs/GPUs with bf16 units, not exact); durations
                 and embeddings are always computed in the model's dtype.
 
+        Memory: an input longer than ``decode_window_frames`` (1000 frames = 40 s) is synthesised in windows of that
+        many frames with ``receptive_field_frames`` of context on both sides, as [`decode_stream`] does, so peak
+        memory does not grow with the length (toy vocoder, 2 threads: 4000 units take the memory of ~1000 frames
+        instead of ~2.6 GB); the result equals one pass up to float rounding. Shorter inputs run in one pass.
+
         Returns:
             `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty
             (shape `(0,)`) for empty input. A list of arrays for a list input.
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         if isinstance(units, list) and units and not isinstance(units[0], (int, np.integer)):
             return self.decode_batch(units, speaker_id=speaker_id, style_id=style_id, dur_pred=dur_pred, dtype=dtype)
         item = self._prepare(units, speaker_id, style_id, dur_pred)
@@ -676,6 +719,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         Returns:
             `list[np.ndarray]`, one float32 waveform per item.
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         n = len(units_list)
 
         def per_item(v, name):
@@ -726,6 +770,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         """
         if chunk_units < 1:
             raise ValueError(f"`chunk_units` must be >= 1; got {chunk_units}.")
+        dur_pred = check_flag(dur_pred, "dur_pred")
         spk = self._resolve_id(speaker_id, "speaker")
         sty = self._resolve_id(style_id, "style")
         complete = isinstance(units, (str, dict)) or (
@@ -779,6 +824,7 @@ class SpiritLMHifiGan(PreTrainedModel):
         """A push-based :class:`~.streaming_spirit_hifigan.SpiritLMHifiGanStreamDecoder` (explicit state):
         ``chunk = decoder.push(piece)`` as units arrive, ``decoder.end()`` for the rest. Arguments as in
         [`decode_stream`]."""
+        dur_pred = check_flag(dur_pred, "dur_pred")
         if dur_pred and self.duration_predictor is None:
             raise ValueError("`dur_pred=True` but this vocoder has no duration predictor; pass `dur_pred=False`.")
         return SpiritLMHifiGanStreamDecoder(

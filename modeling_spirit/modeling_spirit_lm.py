@@ -14,6 +14,7 @@ from typing import Dict, List
 import torch
 from transformers import LlamaForCausalLM, LogitsProcessor, LogitsProcessorList
 
+from .components import checked_from_pretrained
 from .configuration_spirit_lm import SpiritLMConfig
 from .constants import STREAMS
 
@@ -108,6 +109,14 @@ class SpiritLMForCausalLM(LlamaForCausalLM):
     """
 
     config_class = SpiritLMConfig
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, refusing silent random weights: a folder of another model type (a
+        speech tokenizer's or vocoder's; a Llama folder is accepted), a damaged file or weights missing from the
+        checkpoint raise :class:`~.components.SpiritLMLoadingError` naming the folder and the keys or file."""
+        return checked_from_pretrained(cls, super().from_pretrained, pretrained_model_name_or_path, *model_args,
+                                       model_types=(SpiritLMConfig.model_type, "llama"), **kwargs)
 
     def generate(self, *args, output_modality=None, original_banned_tokens: bool = False, **kwargs):
         if output_modality is not None:

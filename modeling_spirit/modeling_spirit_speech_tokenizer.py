@@ -35,7 +35,7 @@ from transformers import HubertConfig, HubertModel, PreTrainedModel, Wav2Vec2Con
 from transformers.utils import ModelOutput
 
 from .audio_utils import check_sampling_rate, load_audio
-from .components import auto_subfolder, load_component
+from .components import auto_subfolder, check_flag, checked_from_pretrained, load_component
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig, fix_auto_map, fix_saved_auto_map
 from .constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
 from .modeling_spirit_hifigan import SpiritLMHifiGan
@@ -472,13 +472,16 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
         """As ``PreTrainedModel.from_pretrained``; a full Spirit LM folder whose speech tokenizer sits in
-        ``speech_tokenizer/`` (and which is not itself a speech-tokenizer folder) loads from that subfolder."""
+        ``speech_tokenizer/`` (and which is not itself a speech-tokenizer folder) loads from that subfolder. A folder
+        of another model type (a Spirit LM folder without ``speech_tokenizer/``), a damaged file or missing weights
+        raise :class:`~.components.SpiritLMLoadingError` instead of giving random weights."""
         path = os.fspath(pretrained_model_name_or_path) if isinstance(pretrained_model_name_or_path, os.PathLike) else pretrained_model_name_or_path
         if "subfolder" not in kwargs:
             subfolder = auto_subfolder(path, SPEECH_TOKENIZER_SUBFOLDER, SpiritLMSpeechTokenizerConfig.model_type)
             if subfolder:
                 kwargs["subfolder"] = subfolder
-        model = super().from_pretrained(path, *args, **kwargs)
+        loaded = checked_from_pretrained(cls, super().from_pretrained, path, *args, **kwargs)
+        model = loaded[0] if isinstance(loaded, tuple) else loaded
         # Where the vocoder saved beside this speech tokenizer would be (see `decode`): `<folder>/vocoder` for a
         # Spirit LM folder whose speech tokenizer sits in `<folder>/speech_tokenizer`.
         sub = kwargs.get("subfolder") or ""
@@ -488,7 +491,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
             parent = os.path.dirname(os.path.abspath(path))
             if os.path.basename(os.path.abspath(path)) == SPEECH_TOKENIZER_SUBFOLDER:
                 model._vocoder_root = (parent, None)
-        return model
+        return loaded
 
     # ------------------------------------------------------------------ decoding (the original's API)
     def attach_vocoder(self, vocoder) -> "SpiritLMSpeechTokenizer":
@@ -522,6 +525,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
             speaker_id (`int` or `str`, defaults to 2): the vocoder's speaker.
             dur_pred (`bool`, defaults to `True`): predict durations (see :meth:`SpiritLMHifiGan.decode`).
         """
+        dur_pred = check_flag(dur_pred, "dur_pred")
         vocoder = self.vocoder
         if vocoder is None:
             raise ValueError(
@@ -728,6 +732,7 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
             or a list of such dicts for a list input. Audio shorter than ``min_wav_chunk`` (1280 samples, 80 ms)
             gives empty lists (documented behaviour of the original).
         """
+        fast = check_flag(fast, "fast")
         is_batch = isinstance(audio, (list, tuple)) and len(audio) > 0 and not isinstance(audio[0], (int, float, np.number))
         items = list(audio) if is_batch else [audio]
         waves = [self._load(a, channel_id, sampling_rate) for a in items]

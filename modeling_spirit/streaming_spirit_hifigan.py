@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import torch
 
+from .components import check_flag
+
 
 class SpiritLMHifiGanStreamDecoder:
     """Incremental vocoding of one unit sequence (see the module docstring).
@@ -46,7 +48,7 @@ class SpiritLMHifiGanStreamDecoder:
         cfg = vocoder.config
         self.vocoder = vocoder
         self.chunk_units = chunk_units
-        self.dur_pred = dur_pred
+        self.dur_pred = check_flag(dur_pred, "dur_pred")
         self.dtype = dtype
         self.receptive_frames = vocoder.receptive_field_frames
         # Units after a unit that its duration depends on (`SpiritLMDurationPredictor.receptive_radius`).

@@ -338,6 +338,15 @@ def shard_bounds(num_rows: int, num_shards: int, shard_index: int) -> Tuple[int,
     return start, start + div + (1 if shard_index < mod else 0)
 
 
+def empty_shard_message(num_rows: int, num_shards: int, shard_index: int) -> str:
+    """The error for a shard with no rows (more shards than rows)."""
+    return (
+        f"shard index {shard_index} of {num_shards} shards has no rows: the dataset has only {num_rows} row(s), so "
+        f"at most {max(num_rows, 1)} shard(s) hold data. Use --num-shards {max(num_rows, 1)} or fewer (or fewer "
+        "jobs in the array)."
+    )
+
+
 def read_shard_metadata(shard_dir: str) -> Optional[dict]:
     path = os.path.join(shard_dir, METADATA_FILE)
     if not os.path.isfile(path):
@@ -388,6 +397,8 @@ def encode_to_disk(
         logger.info("Shard %s is complete; not recomputed.", shard_dir)
         return dict(meta, status="skipped-complete")
     start, end = shard_bounds(len(dataset), num_shards, shard_index)
+    if start >= end:
+        raise ValueError(empty_shard_message(len(dataset), num_shards, shard_index))
     part = dataset.shard(num_shards, shard_index, contiguous=True) if num_shards > 1 else dataset
     encoded, report = encode_dataset(
         part, tok, audio_column=audio_column, batch_size=batch_size, index_offset=start, return_report=True,
@@ -589,8 +600,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ds = load_source_dataset(args.dataset, args.config, args.split, args.audio_column)
     if args.max_rows is not None:
         ds = ds.select(range(min(args.max_rows, len(ds))))
-    tok = load_speech_tokenizer(args.speech_tokenizer, device=args.device or default_device())
     indices = range(num_shards) if args.all_shards else [shard_index]
+    empty = [i for i in indices if shard_bounds(len(ds), num_shards, i)[0] >= shard_bounds(len(ds), num_shards, i)[1]]
+    if empty:
+        print(f"error: {empty_shard_message(len(ds), num_shards, empty[0])}", file=sys.stderr)
+        return 2
+    tok = load_speech_tokenizer(args.speech_tokenizer, device=args.device or default_device())
     for i in indices:
         meta = encode_to_disk(
             ds, tok, args.output_dir, num_shards=num_shards, shard_index=i, audio_column=args.audio_column,

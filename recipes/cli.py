@@ -21,10 +21,14 @@ they are used, so ``spirit-lm --help`` works with the core install.
 """
 
 import argparse
+import json
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -33,12 +37,14 @@ import numpy as np
 import soundfile as sf
 from tqdm.auto import tqdm
 from transformers import pipeline
+from transformers.dynamic_module_utils import get_relative_import_files
 
 from hub_cards import describe_folder, render_model_card
 from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_lm
 from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VARIANTS, VOCODER_SUBFOLDER
 from modeling_spirit.components import load_component
 from modeling_spirit.convert import convert_all
+from modeling_spirit.hub_folder import make_hub_ready, remote_code_files
 from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from processing import align, encode_units, init_model, interleave, toy_corpus, train_speech_tokenizer, train_vocoder
@@ -117,6 +123,29 @@ def _existing_file(path: str, what: str) -> Path:
     return p
 
 
+def _check_output(path: Optional[str], what: str, audio: bool = True) -> None:
+    """Refuse an output path that cannot be written, before any work is done (a directory, a file as its parent
+    folder, an audio extension soundfile cannot write)."""
+    if path is None:
+        return
+    out = Path(path)
+    if out.is_dir():
+        raise CLIError(f"{what} {path!r} is a directory; give a file name inside it, e.g. "
+                       f"{str(out / ('out.wav' if audio else 'units.txt'))!r}.")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CLIError(f"{what} {path!r} cannot be written: {str(parent)!r} is a file, not a folder.")
+            if not os.access(parent, os.W_OK):
+                raise CLIError(f"{what} {path!r} cannot be written: no permission to write in {str(parent)!r}.")
+            break
+    if audio:
+        ext = out.suffix.lstrip(".").upper()
+        if ext not in sf.available_formats():
+            raise CLIError(f"{what} {path!r}: cannot write audio with the extension {out.suffix or '(none)'!r}; "
+                           "use .wav (or .flac, .ogg).")
+
+
 def _write_wav(path: str, audio, sampling_rate: int) -> None:
     out = Path(path)
     if out.parent and not out.parent.is_dir():
@@ -188,6 +217,7 @@ def _generate_run(args) -> int:
         raise CLIError("--output-modality speech needs --output out.wav (where to write the audio).")
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise CLIError(f"--max-new-tokens is {args.max_new_tokens}; it must be at least 1.")
+    _check_output(args.output, "--output")
     model = _model_source(args.model)
     print(f"Loading {model} ...", file=sys.stderr)
     try:
@@ -234,6 +264,7 @@ def _encode_arguments(p: argparse.ArgumentParser) -> None:
 
 def _encode_run(args) -> int:
     files = [_existing_file(a, "audio file") for a in args.audio]
+    _check_output(args.output, "--output", audio=False)
     model = _model_source(args.model)
     try:
         tok = _load_component(SpiritLMSpeechTokenizer, model, SPEECH_TOKENIZER_SUBFOLDER, args.revision).eval()
@@ -275,6 +306,7 @@ def _decode_run(args) -> int:
     if not re.fullmatch(r"(\[(Hu|Pi|St)\d+\]\s*)+", units):
         shown = units if len(units) < 60 else units[:57] + "..."
         raise CLIError(f"UNITS {shown!r} is neither a unit string like '[Hu99][Hu49]' nor a file holding one.")
+    _check_output(args.output, "--output")
     model = _model_source(args.model)
     try:
         voc = _load_component(SpiritLMHifiGan, model, VOCODER_SUBFOLDER, args.revision).eval()
@@ -307,7 +339,48 @@ def _push_arguments(p: argparse.ArgumentParser) -> None:
                    help="print the card and the files that would be uploaded; send nothing")
 
 
+@contextmanager
+def _hub_ready_folder(folder: str):
+    """``folder`` itself, or, when it holds no remote code at all (no ``*.py``; e.g. the embedded toy model, which
+    leaves the package's code out), a Hub-ready copy made by ``make_hub_ready`` in a temporary folder (the folder
+    itself is never changed). A folder with only part of its remote code is left as is, so the push check names
+    what is missing."""
+    path = Path(folder)
+    if not (path / "config.json").is_file() or any(path.glob("*.py")):
+        yield str(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="spirit-lm-push-") as tmp:
+        copy = Path(tmp) / (path.resolve().name or "model")
+        shutil.copytree(path, copy, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.pyc"))
+        make_hub_ready(copy)
+        _copy_component_code(copy)
+        print(f"{folder} has no remote code (*.py); uploading a Hub-ready copy with the code of this package "
+              f"(made in {copy}; {folder} is not changed).", file=sys.stderr)
+        yield str(copy)
+
+
+def _copy_component_code(folder: Path) -> None:
+    """Put the package's module files that each component subfolder's ``auto_map`` names, with the modules they
+    import relatively, beside that subfolder's config (``make_hub_ready`` does the top level)."""
+    package = {p.stem: p for p in remote_code_files()}
+    for cfg in folder.glob("*/config.json"):
+        try:
+            auto_map = json.loads(cfg.read_text(encoding="utf-8")).get("auto_map") or {}
+        except (ValueError, AttributeError):
+            continue  # the push check reports an unreadable config
+        for ref in auto_map.values():
+            module = ref.split("--")[-1].rsplit(".", 1)[0] if isinstance(ref, str) else None
+            if module in package:
+                for src in [str(package[module])] + get_relative_import_files(str(package[module])):
+                    shutil.copyfile(src, cfg.parent / Path(src).name)
+
+
 def _push_run(args) -> int:
+    with _hub_ready_folder(args.folder) as folder:
+        return _push_folder(args, folder)
+
+
+def _push_folder(args, folder: str) -> int:
     card_data = {}
     if args.base_model:
         card_data["base_model"] = args.base_model[0] if len(args.base_model) == 1 else args.base_model
@@ -316,15 +389,15 @@ def _push_run(args) -> int:
     if args.tag:
         card_data["tags"] = args.tag
     if args.dry_run:
-        names = files_to_upload(args.folder)
-        card = render_model_card(card_data, **{**describe_folder(args.folder), "repo_id": args.repo_id,
+        names = files_to_upload(folder)
+        card = render_model_card(card_data, **{**describe_folder(folder), "repo_id": args.repo_id,
                                                "revision": args.revision or "main"})
         print(str(card))
         print(f"\nWould upload to {args.repo_id}: README.md (the card above) and {len(names)} files:")
         for n in names:
             print(f"  {n}")
         return 0
-    info = push_spirit_lm(args.folder, args.repo_id, revision=args.revision, private=args.private,
+    info = push_spirit_lm(folder, args.repo_id, revision=args.revision, private=args.private,
                           commit_message=args.commit_message or DEFAULT_COMMIT_MESSAGE, card_data=card_data,
                           token=args.token, create_pr=args.create_pr)
     print(f"Pushed {args.folder} to {args.repo_id}: {info.commit_url}")

@@ -196,3 +196,85 @@ def test_clean_errors(tiny, wav, tmp_path, capsys):
 def test_console_script_is_registered():
     setup = (Path(__file__).resolve().parent.parent / "setup.py").read_text()
     assert '"console_scripts": ["spirit-lm=recipes.cli:main"]' in setup
+
+
+def test_bad_output_paths_are_refused_before_any_work(tiny, wav, tmp_path, capsys, monkeypatch):
+    """Issue 20 (9): `generate --output <a directory>` used to fail only after generating."""
+    import recipes.cli as cli
+
+    def no_pipeline(*args, **kwargs):
+        raise AssertionError("the model was loaded although the output path cannot be written")
+
+    monkeypatch.setattr(cli, "pipeline", no_pipeline)
+    monkeypatch.setattr(cli, "_load_component", no_pipeline)
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    for argv in (["generate", tiny, "--text", "hi", "--output", str(tmp_path / "adir")],
+                 ["decode", tiny, "[Hu1][Hu2]", "--output", str(tmp_path / "adir")],
+                 ["encode", tiny, str(wav), "--output", str(tmp_path / "adir")]):
+        _fails(capsys, argv, 1, "is a directory")
+    _fails(capsys, ["generate", tiny, "--text", "hi", "--output", str(tmp_path / "afile" / "o.wav")], 1,
+           "is a file, not a folder")
+    _fails(capsys, ["decode", tiny, "[Hu1]", "--output", str(tmp_path / "o.notaudio")], 1, "extension")
+
+
+def test_encode_with_a_folder_without_speech_tokenizer_fails(wav, tmp_path, capsys):
+    """Issue 20 (2): the toy model's top-level files only; `encode` exited 0 printing `[Hu0]` before."""
+    import shutil
+
+    from recipes.toy import TOY_MODEL
+
+    folder = tmp_path / "lm_only"
+    folder.mkdir()
+    for f in Path(TOY_MODEL).iterdir():
+        if f.is_file():
+            shutil.copy(f, folder / f.name)
+    _fails(capsys, ["encode", str(folder), str(wav)], 1, "speech_tokenizer")
+    _fails(capsys, ["decode", str(folder), "[Hu1][Hu2]", "--output", str(tmp_path / "o.wav")], 1, "vocoder")
+
+
+def test_push_of_the_toy_model_uploads_a_hub_ready_copy(tmp_path, capsys, monkeypatch):
+    """Issue 20 (9): the shipped toy model (no remote code) could not be pushed. `push` now uploads a Hub-ready copy
+    (code at the top and beside each component's config), leaves the toy folder unchanged, and the uploaded files
+    load with trust_remote_code=True in a process without the package."""
+    import shutil
+
+    from huggingface_hub import CommitInfo, HfApi
+
+    from recipes.toy import TOY_MODEL
+    from remote_code import run_without_package
+
+    before = sorted(p.relative_to(TOY_MODEL).as_posix() for p in Path(TOY_MODEL).rglob("*") if p.is_file())
+    assert main(["push", str(TOY_MODEL), "spirit-test/toy", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "  modeling_spirit_lm.py" in out and "  vocoder/modeling_spirit_hifigan.py" in out
+    uploaded = tmp_path / "uploaded"
+
+    def create_commit(self, repo_id, operations, **kwargs):
+        for op in operations:
+            dest = uploaded / op.path_in_repo
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(op.path_or_fileobj, bytes):
+                dest.write_bytes(op.path_or_fileobj)
+            else:
+                shutil.copyfile(op.path_or_fileobj, dest)
+        return CommitInfo(commit_url=f"https://huggingface.co/{repo_id}/commit/{'b' * 40}", commit_message="m",
+                          commit_description="", oid="b" * 40)
+
+    monkeypatch.setattr(HfApi, "create_repo", lambda self, repo_id, **kw: None)
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
+    assert main(["push", str(TOY_MODEL), "spirit-test/toy"]) == 0
+    after = sorted(p.relative_to(TOY_MODEL).as_posix() for p in Path(TOY_MODEL).rglob("*") if p.is_file())
+    assert after == before  # the embedded toy model is not changed
+    script = f"""
+from transformers import AutoModel, pipeline
+voc = AutoModel.from_pretrained({str(uploaded / "vocoder")!r}, trust_remote_code=True)
+assert voc.decode("[Hu1][Hu2][Hu3]").size > 0
+pipe = pipeline("spirit-lm", model={str(uploaded)!r}, trust_remote_code=True)
+out = pipe("the little dog", output_modality="text", max_new_tokens=4, do_sample=False)
+assert out[0]["text"], out
+print("OK")
+"""
+    (tmp_path / "run").mkdir()
+    res = run_without_package(script, tmp_path / "run", timeout=600)
+    assert res.returncode == 0 and "OK" in res.stdout, res.stdout[-3000:] + res.stderr[-3000:]

@@ -531,3 +531,51 @@ def test_full_size_matches_reference(variant, tmp_path):
     _assert_close(model.decode(string, speaker_id=3), ref.decode(string, speaker_id=3))
     _assert_close(model.decode(raw, dur_pred=False), ref.decode(raw, dur_pred=False))
     _assert_close(np.concatenate(list(model.decode_stream(string, chunk_units=10))), model.decode(string))
+
+
+@pytest.mark.parametrize("variant", ["base", "expressive"])
+def test_long_decode_runs_in_bounded_windows(variant, models, monkeypatch):
+    """Issue 20 (8): `decode` memory grew with the length (one generator pass over all frames). Beyond
+    `decode_window_frames` the generator now runs on windows of at most that many frames plus the receptive field on
+    both sides, and the result equals one pass within the streaming path's tolerance; shorter inputs are one pass."""
+    model = models[variant]
+    raw = _raw_units(40, 33, variant == "expressive")
+    string = units_to_string(raw)
+    one_pass = model.decode(string, speaker_id=1)  # default threshold (1000 frames): one pass
+    one_pass_batch = model.decode_batch([string, raw], speaker_id=1)
+    seen = []
+    original = SpiritLMHifiGan.generate_waveform
+
+    def spy(self, features, frame_lengths=None):
+        seen.append(features.shape[-1])
+        return original(self, features, frame_lengths)
+
+    monkeypatch.setattr(SpiritLMHifiGan, "generate_waveform", spy)
+    model.decode(string, speaker_id=1)
+    assert len(seen) == 1 and seen[0] == one_pass.size // model.hop_length  # short: one pass, unchanged
+    window = 16
+    monkeypatch.setattr(model, "decode_window_frames", window)
+    seen.clear()
+    windowed = model.decode(string, speaker_id=1)
+    assert len(seen) > 2 and max(seen) <= window + 2 * model.receptive_field_frames
+    _assert_close(windowed, one_pass)
+    # decode_batch: long items windowed one by one, results unchanged
+    batch = model.decode_batch([string, raw], speaker_id=1)
+    for got, want in zip(batch, one_pass_batch):
+        _assert_close(got, want, rel=1e-5 if got.size // model.hop_length <= window else 1e-4)
+    # the low-precision path windows too
+    seen.clear()
+    model.decode(string, speaker_id=1, dtype=torch.bfloat16)
+    assert len(seen) > 2 and max(seen) <= window + 2 * model.receptive_field_frames
+
+
+@pytest.mark.parametrize("bad", ["no", "False", 0, None, [False]])
+def test_dur_pred_must_be_a_bool(bad, models):
+    """Issue 20 (9): `dur_pred='no'` was truthy and silently meant True."""
+    model = models["base"]
+    string = units_to_string(_raw_units(12, 3, False))
+    for call in (lambda: model.decode(string, dur_pred=bad), lambda: model.decode_batch([string], dur_pred=bad),
+                 lambda: list(model.decode_stream(string, dur_pred=bad)), lambda: model.stream_decoder(dur_pred=bad)):
+        with pytest.raises(TypeError, match=r"`dur_pred` must be True or False; got"):
+            call()
+    assert np.array_equal(model.decode(string, dur_pred=np.bool_(True)), model.decode(string, dur_pred=True))

@@ -192,3 +192,21 @@ def test_cli_audiofolder_and_jsonl(tok_dir, audio_dir, tmp_path, capsys):
     assert ds2["text"] == ["utt0.wav", "utt4.wav"]
     skipped = [json.loads(line) for s in sorted(out2.iterdir()) for line in (s / eu.SKIPPED_FILE).read_text().splitlines()]
     assert [s["index"] for s in skipped] == [1]
+
+
+def test_shard_past_the_data_is_a_clear_error(tok, tok_dir, audio_dir, tmp_path, capsys):
+    """Issue 20 (9): more shards than rows ended in an IndexError traceback from `datasets`."""
+    _, files = audio_dir
+    ds = _dataset(files[:2])
+    with pytest.raises(ValueError, match=r"shard index 4 of 5 shards has no rows: the dataset has only 2"):
+        eu.encode_to_disk(ds, tok, str(tmp_path / "o"), num_shards=5, shard_index=4)
+    assert not (tmp_path / "o" / eu.shard_dirname(4, 5)).exists()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for p in files[:2]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    argv = ["--dataset", str(folder), "--speech-tokenizer", str(tok_dir), "--output-dir", str(tmp_path / "out"),
+            "--num-shards", "3", "--shard-index", "2"]
+    assert eu.main(argv) == 2
+    assert "has no rows" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -327,3 +327,14 @@ def test_load_component_finds_subfolders_or_returns_none(tmp_path):
     assert load_component(SpiritLMHifiGan, tmp_path, "vocoder") is None
     assert auto_subfolder(folder, "vocoder", "spirit_lm_hifigan") == "vocoder"
     assert auto_subfolder(f"{folder}/vocoder", "vocoder", "spirit_lm_hifigan") is None
+
+
+def test_bool_options_refuse_strings():
+    """Issue 20 (9): `fast='no'` / `dur_pred='no'` were truthy; now a TypeError naming the option."""
+    from recipes.toy import TOY_MODEL
+
+    tok = SpiritLMSpeechTokenizer.from_pretrained(TOY_MODEL)
+    with pytest.raises(TypeError, match="`fast` must be True or False"):
+        tok.encode_units(np.zeros(16000, np.float32), fast="no")
+    with pytest.raises(TypeError, match="`dur_pred` must be True or False"):
+        tok.decode("[Hu1][Hu2]", dur_pred="no")

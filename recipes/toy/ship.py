@@ -134,11 +134,12 @@ SHIP_EXCLUDE = ("training_args.json", "*.py", "__pycache__")
 def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool = True) -> Dict[str, Any]:
     """Copy a trained toy folder to the embedded default (``recipes/toy_model/``, :data:`recipes.toy.TOY_MODEL`).
 
-    The language model's weights are stored in float16 (``config.json`` keeps ``dtype: float32``, so
-    ``from_pretrained`` loads them back as float32: every weight is the trained one rounded to float16), which keeps
-    the committed files near 20 MB; the speech tokenizer and vocoder are copied as trained (float32). The remote code
-    (``*.py``, three copies in a Hub folder) is left out: the installed ``modeling_spirit`` package serves it, and
-    ``modeling_spirit.hub_folder.make_hub_ready(dest)`` puts it back before a push.
+    The language model's weights are stored in float16 and its ``config.json`` says ``dtype: float16``, so config and
+    weights agree (``from_pretrained`` loads float16 and a re-save keeps the size; every weight is the trained one
+    rounded to float16), which keeps the committed files near 20 MB; the speech tokenizer and vocoder are copied as
+    trained (float32, as their configs say). The remote code (``*.py``, three copies in a Hub folder) is left out: the
+    installed ``modeling_spirit`` package serves it, and ``spirit-lm push`` makes a temporary Hub-ready copy
+    (``modeling_spirit.hub_folder.make_hub_ready``) before uploading.
     Returns ``{"dest", "bytes", "files"}``.
     """
     dest = str(dest or TOY_MODEL)
@@ -152,11 +153,12 @@ def ship_default(src: str, dest: Optional[str] = None, half_precision_lm: bool =
         weights = os.path.join(dest, "model.safetensors")
         tensors = load_file(weights)
         save_file({k: v.to(torch.float16) if v.is_floating_point() else v for k, v in tensors.items()}, weights,
-                  metadata={"format": "pt", "note": "float16 copy of the float32 weights; config dtype is float32"})
+                  metadata={"format": "pt",
+                            "note": "float16 weights (the trained float32 ones rounded); config dtype is float16"})
         cfg_path = os.path.join(dest, "config.json")
         with open(cfg_path, encoding="utf-8") as f:
             cfg = json.load(f)
-        cfg["dtype"] = "float32"
+        cfg["dtype"] = "float16"  # what the file holds: a load -> save round trip keeps the size
         with open(cfg_path, "w", encoding="utf-8") as f:
             json.dump(cfg, f, indent=2)
     files = {os.path.relpath(os.path.join(r, n), dest): os.path.getsize(os.path.join(r, n))
