@@ -435,3 +435,13 @@ def test_vocoder_defects(call, name):
         check_error(err, "vocoder decode: known defects", names=(name,))
         return
     pytest.fail(f"accepted silently (result of shape {np.shape(out)}); expected an error naming {name}")
+
+
+@pytest.mark.parametrize("stream", [b"\x01\x02", {1: 2}, {3, 1}, [float("inf")], [float("nan")], [True], [np.True_],
+                                    np.array(5), np.zeros((0, 2), dtype=np.int64), ["1_0"], ["\u0663"], 7])
+def test_units_to_string_refuses_lookalike_streams(stream):
+    """Iterables that are not unit sequences, booleans, NaN/inf and non-decimal strings are refused with a
+    ValueError/TypeError naming the stream (they gave silent units, a raw OverflowError or TypeError before)."""
+    with pytest.raises((ValueError, TypeError)) as info:
+        units_to_string({"hubert": stream})
+    check_error(info.value, "units_to_string: look-alike streams", names=("hubert",))
