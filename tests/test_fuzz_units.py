@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from fuzz_outcomes import check_error, record
 from modeling_spirit.units import DEFAULT_STREAM_SIZES, parse_unit_string, string_to_units, units_to_string
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 RATES = {"hubert": 24.99, "pitch": 12.5, "style": 1.0}
 PREFIX = {"hubert": "Hu", "pitch": "Pi", "style": "St"}
