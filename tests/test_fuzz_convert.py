@@ -27,7 +27,7 @@ from standin_hifigan import build_hifigan_standin
 from standin_lm import build_lm_standin
 from standin_speech_tokenizer import build_speech_tokenizer_standins
 
-FAST = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
 LM = "spiritlm_model/spirit-lm-{v}-7b"

@@ -22,6 +22,7 @@ from fuzz_outcomes import check_error, record
 from modeling_spirit.units import DEFAULT_STREAM_SIZES, parse_unit_string, string_to_units, units_to_string
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+VOC_FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 LONG = settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 RATES = {"hubert": 24.99, "pitch": 12.5, "style": 1.0}
 PREFIX = {"hubert": "Hu", "pitch": "Pi", "style": "St"}
@@ -340,7 +341,7 @@ def _check_decode(variant, units, speaker_id, style_id, dur_pred):
 
 
 @pytest.mark.parametrize("variant", ["base", "expressive"])
-@FAST
+@VOC_FAST
 @given(data=st.data())
 def test_vocoder_decode_dicts_and_arrays(variant, data):
     streams = {"hubert": data.draw(HUBERT_DICT_STREAM)}
@@ -355,7 +356,7 @@ def test_vocoder_decode_dicts_and_arrays(variant, data):
 
 
 @pytest.mark.parametrize("variant", ["base", "expressive"])
-@FAST
+@VOC_FAST
 @given(s=UNIT_STRING, speaker_id=SPEAKER, style_id=STYLE, dur_pred=st.booleans())
 def test_vocoder_decode_unit_strings(variant, s, speaker_id, style_id, dur_pred):
     voc = _vocoder(variant)
