@@ -155,6 +155,9 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
     for key, value in original_sd.items():
         if not isinstance(key, str) or not torch.is_tensor(value):
             raise ConversionError(f"generator.pt: {key!r} holds a {type(value).__name__}, not a tensor.")
+        if not value.is_floating_point():
+            raise ConversionError(f"generator.pt: {key!r} holds {value.dtype} values; the vocoder's weights are not "
+                                  "floating point. Re-download it.")
         new = _rename(key)
         if new is None:
             unknown.append(key)
@@ -221,7 +224,7 @@ def load_original_hifigan(vocoder_dir: Union[str, Path], allow_nonfinite: bool =
     try:
         state = convert_generator_state_dict(ckpt["generator"], model)
     except ConversionError as err:
-        raise ConversionError(f"{vocoder_dir}: {err}") from err
+        raise ConversionError(f"{vocoder_dir / 'generator.pt'}: {err}") from err
     check_finite(state, vocoder_dir / "generator.pt", allow_nonfinite)
     model.load_state_dict(state, strict=True)
     return model.eval()

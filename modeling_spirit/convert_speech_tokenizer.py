@@ -380,6 +380,10 @@ def convert_speech_tokenizer(
             f"The configs under {str(st)!r} do not describe a {variant} speech tokenizer this port supports: "
             f"{type(err).__name__}: {err}"
         ) from err
+    configs = "the configs inside " + ", ".join(repr(str(p)) for p in (hubert_path, q_path))
+    if variant == "expressive":
+        configs += f", {str(st / VQVAE_DIR / 'config.yaml')!r} and {str(st / STYLE_DIR / 'config.json')!r}"
+
     def files_of(keys) -> str:
         """The checkpoint files the converted ``keys`` come from, quoted, for error messages."""
         files = sorted({str(path) for k in keys for prefix, path in sources.items() if k.startswith(prefix)})
@@ -391,18 +395,23 @@ def convert_speech_tokenizer(
     if missing or unexpected:
         raise CheckpointFormatError(
             f"{files_of(missing + unexpected)}: checkpoint/model key mismatch for the {variant} speech tokenizer: "
-            f"missing (never filled) {missing}; unexpected (no parameter) {unexpected}. Re-download the file."
+            f"missing (never filled) {missing}; unexpected (no parameter) {unexpected}. The model was built from "
+            f"{configs}; re-download the files."
         )
     not_tensors = sorted(k for k, v in state.items() if not torch.is_tensor(v))
     if not_tensors:
         raise CheckpointFormatError(f"{files_of(not_tensors)}: checkpoint values that are not tensors: "
                                     f"{not_tensors[:5]}.")
+    not_float = [k for k, v in model.state_dict().items() if v.is_floating_point() and not state[k].is_floating_point()]
+    if not_float:
+        raise CheckpointFormatError(f"{files_of(not_float)}: weights that are not floating point: {not_float[:5]} "
+                                    f"({state[not_float[0]].dtype}). Re-download the file.")
     bad = [k for k, v in model.state_dict().items() if tuple(state[k].shape) != tuple(v.shape)]
     if bad:
         shapes = "; ".join(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(model.state_dict()[k].shape)}"
                            for k in bad)
-        raise CheckpointFormatError(f"{files_of(bad)}: shape mismatches with its config: {shapes}. Re-download the "
-                                    "file (and its config).")
+        raise CheckpointFormatError(f"{files_of(bad)}: shape mismatches with the model built from {configs}: "
+                                    f"{shapes}. Re-download the files.")
     for prefix, path in sources.items():
         try:
             check_finite({k: v for k, v in state.items() if k.startswith(prefix)}, path, allow_nonfinite)
