@@ -307,6 +307,9 @@ def test_speech_tokenizer_errors_name_the_file(originals, tmp_path, rel, edit, p
      r"generator\.pt.*conv_post\.bias.*not floating point"),
     (VOC["base"] + "/generator.pt", lambda o: o["generator"].pop("conv_post.weight_g"),
      r"generator\.pt.*conv_post.*weight_g"),
+    (VOC["base"] + "/generator.pt",  # a mis-shaped weight_g was broadcast by torch._weight_norm (the fuzz saw an abort)
+     lambda o: o["generator"].__setitem__("conv_post.weight_g", o["generator"]["conv_post.weight_g"].reshape(-1, 1)),
+     r"generator\.pt.*conv_post\.weight_g has shape"),
     ("speech_tokenizer/hubert_25hz/L11_quantizer_500.pt",
      lambda o: o["model_weight"].__setitem__("0.bias", o["model_weight"]["0.bias"].long()),
      r"L11_quantizer_500\.pt.*not floating point"),
