@@ -214,6 +214,12 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     for k, v in state.items():
         if tuple(v.shape) != tuple(expected[k].shape):
             raise ConversionError(f"{lm_dir}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}.")
+    not_float = sorted(k for k, v in state.items() if expected[k].is_floating_point() and not v.is_floating_point())
+    if not_float:
+        raise ConversionError(
+            f"{lm_dir}: {len(not_float)} weights are not floating point ({', '.join(not_float[:5])}: "
+            f"{state[not_float[0]].dtype}); a Spirit LM checkpoint holds float32/bfloat16/float16 weights. Re-download it."
+        )
     check_finite(state, lm_dir, allow_nonfinite)
     target_dtype = getattr(torch, dtype) if dtype else next(iter(state.values())).dtype
     state = {k: v.to(target_dtype) for k, v in state.items()}

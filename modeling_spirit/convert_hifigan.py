@@ -155,6 +155,9 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
     for key, value in original_sd.items():
         if not isinstance(key, str) or not torch.is_tensor(value):
             raise ConversionError(f"generator.pt: {key!r} holds a {type(value).__name__}, not a tensor.")
+        if not value.is_floating_point():
+            raise ConversionError(f"generator.pt: {key!r} holds {value.dtype} values; the vocoder's weights are not "
+                                  "floating point. Re-download it.")
         new = _rename(key)
         if new is None:
             unknown.append(key)
@@ -174,6 +177,14 @@ def convert_generator_state_dict(original_sd: Dict[str, torch.Tensor], model: Sp
             if "weight" in leaves:
                 raise ConversionError(f"Module {module!r} has both a folded weight and weight_g/weight_v keys.")
             g, v = leaves.pop("weight_g")[1], leaves.pop("weight_v")[1]
+            # torch._weight_norm broadcasts a mis-shaped g silently (a (7, 1, 1) g with an (8, 4, 7) v folds without error)
+            # and, in the fuzz, once aborted the whole process: check the shape here.
+            norm_shape = (v.shape[0],) + (1,) * (v.dim() - 1) if v.dim() else None
+            if norm_shape is None or tuple(g.shape) != norm_shape:
+                raise ConversionError(
+                    f"generator.pt: {module}.weight_g has shape {tuple(g.shape)} but {module}.weight_v has shape "
+                    f"{tuple(v.shape)}; weight_g must have shape {norm_shape} (one norm per output channel)."
+                )
             out[f"{module}.weight"] = torch._weight_norm(v.float(), g.float(), 0).contiguous()
         for leaf, (orig_key, value) in leaves.items():
             if leaf not in ("weight", "bias"):
@@ -221,7 +232,7 @@ def load_original_hifigan(vocoder_dir: Union[str, Path], allow_nonfinite: bool =
     try:
         state = convert_generator_state_dict(ckpt["generator"], model)
     except ConversionError as err:
-        raise ConversionError(f"{vocoder_dir}: {err}") from err
+        raise ConversionError(f"{vocoder_dir / 'generator.pt'}: {err}") from err
     check_finite(state, vocoder_dir / "generator.pt", allow_nonfinite)
     model.load_state_dict(state, strict=True)
     return model.eval()

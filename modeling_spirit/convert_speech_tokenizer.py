@@ -291,7 +291,12 @@ def convert_speech_tokenizer(
             raise
         raise CheckpointFormatError(f"{str(hubert_path)!r}: model_cfg/task_cfg/model_weight are not as expected "
                                     f"({type(err).__name__}: {err}).") from err
-    state, dropped = map_hubert_state_dict(weights, len(hubert_config["conv_dim"]))
+    try:
+        state, dropped = map_hubert_state_dict(weights, len(hubert_config["conv_dim"]))
+    except CheckpointFormatError as err:
+        raise CheckpointFormatError(f"{str(hubert_path)!r}: {err}") from err
+    # The file each converted key came from, so that key, shape and NaN errors name it.
+    sources = {"hubert.": hubert_path, "quantizer.": st / HUBERT_DIR / QUANTIZER_FILE}
     # Quantizer
     q_path = st / HUBERT_DIR / QUANTIZER_FILE
     q = _torch_load(q_path)
@@ -307,7 +312,8 @@ def convert_speech_tokenizer(
                                     f"{qcfg!r}.") from err
     if dim != hubert_config["hidden_size"]:
         raise CheckpointFormatError(
-            f"Quantizer dim={dim} does not match the HuBERT hidden size {hubert_config['hidden_size']}."
+            f"{str(q_path)!r}: quantizer dim={dim} does not match the HuBERT hidden size "
+            f"{hubert_config['hidden_size']} of {str(hubert_path)!r}; the files do not belong together."
         )
     mid = upstream - (vocab + 1)
     hidden_sizes = [dim - mid // 4, dim - mid // 2]
@@ -332,6 +338,7 @@ def convert_speech_tokenizer(
         vq_yaml = _load_yaml(vq_dir / "config.yaml")
         f0_cfg, features = _vqvae_config(vq_yaml, vq_dir / "config.yaml")
         vq_ckpt = _torch_load(vq_dir / "model.pt")
+        sources["f0_vqvae."] = vq_dir / "model.pt"
         _require_keys(vq_ckpt, ["model"], vq_dir / "model.pt")
         if not isinstance(vq_ckpt["model"], dict):
             raise CheckpointFormatError(f"{str(vq_dir / 'model.pt')!r}: 'model' must be a state dict.")
@@ -354,9 +361,14 @@ def convert_speech_tokenizer(
                 style_sd = load_safetensors_file(style_dir / "model.safetensors")
             except ConversionError as err:
                 raise CheckpointFormatError(str(err)) from err
+            sources["style_encoder."] = style_dir / "model.safetensors"
         else:
             style_sd = _torch_load(style_dir / "pytorch_model.bin")
-        mapped, style_dropped = map_style_state_dict(style_sd)
+            sources["style_encoder."] = style_dir / "pytorch_model.bin"
+        try:
+            mapped, style_dropped = map_style_state_dict(style_sd)
+        except CheckpointFormatError as err:
+            raise CheckpointFormatError(f"{str(sources['style_encoder.'])!r}: {err}") from err
         state.update(mapped)
         dropped.extend(f"style:{k}" for k in style_dropped)
         kwargs.update(f0_vqvae_config=f0_cfg, f0_features=features, style_config=style_cfg)
@@ -368,28 +380,43 @@ def convert_speech_tokenizer(
             f"The configs under {str(st)!r} do not describe a {variant} speech tokenizer this port supports: "
             f"{type(err).__name__}: {err}"
         ) from err
+    configs = "the configs inside " + ", ".join(repr(str(p)) for p in (hubert_path, q_path))
+    if variant == "expressive":
+        configs += f", {str(st / VQVAE_DIR / 'config.yaml')!r} and {str(st / STYLE_DIR / 'config.json')!r}"
+
+    def files_of(keys) -> str:
+        """The checkpoint files the converted ``keys`` come from, quoted, for error messages."""
+        files = sorted({str(path) for k in keys for prefix, path in sources.items() if k.startswith(prefix)})
+        return ", ".join(map(repr, files)) or repr(str(st))
+
     expected = set(model.state_dict())
     missing = sorted(expected - set(state))
     unexpected = sorted(set(state) - expected)
     if missing or unexpected:
         raise CheckpointFormatError(
-            f"Checkpoint/model key mismatch for the {variant} speech tokenizer: missing (never filled) {missing}; "
-            f"unexpected (no parameter) {unexpected}."
+            f"{files_of(missing + unexpected)}: checkpoint/model key mismatch for the {variant} speech tokenizer: "
+            f"missing (never filled) {missing}; unexpected (no parameter) {unexpected}. The model was built from "
+            f"{configs}; re-download the files."
         )
     not_tensors = sorted(k for k, v in state.items() if not torch.is_tensor(v))
     if not_tensors:
-        raise CheckpointFormatError(f"Checkpoint values that are not tensors under {str(st)!r}: {not_tensors[:5]}.")
-    bad_shapes = [
-        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-        for k, v in model.state_dict().items()
-        if tuple(state[k].shape) != tuple(v.shape)
-    ]
-    if bad_shapes:
-        raise CheckpointFormatError("Shape mismatches: " + "; ".join(bad_shapes))
-    try:
-        check_finite(state, st, allow_nonfinite)
-    except ConversionError as err:
-        raise CheckpointFormatError(str(err)) from err
+        raise CheckpointFormatError(f"{files_of(not_tensors)}: checkpoint values that are not tensors: "
+                                    f"{not_tensors[:5]}.")
+    not_float = [k for k, v in model.state_dict().items() if v.is_floating_point() and not state[k].is_floating_point()]
+    if not_float:
+        raise CheckpointFormatError(f"{files_of(not_float)}: weights that are not floating point: {not_float[:5]} "
+                                    f"({state[not_float[0]].dtype}). Re-download the file.")
+    bad = [k for k, v in model.state_dict().items() if tuple(state[k].shape) != tuple(v.shape)]
+    if bad:
+        shapes = "; ".join(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(model.state_dict()[k].shape)}"
+                           for k in bad)
+        raise CheckpointFormatError(f"{files_of(bad)}: shape mismatches with the model built from {configs}: "
+                                    f"{shapes}. Re-download the files.")
+    for prefix, path in sources.items():
+        try:
+            check_finite({k: v for k, v in state.items() if k.startswith(prefix)}, path, allow_nonfinite)
+        except ConversionError as err:
+            raise CheckpointFormatError(str(err)) from err
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
     model.eval()
     out = Path(output_dir) / SPEECH_TOKENIZER_SUBFOLDER

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import random
 import re
+from numbers import Integral
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from .constants import HUBERT_SORT_RATE, PITCH_SORT_RATE, PREFIX_TO_STREAM, SPEECH_MARKER, STREAM_PREFIXES
@@ -42,28 +45,50 @@ _STRICT_TOKEN_RE = re.compile(r"\[(?:(Hu|Pi|St)(0|[1-9]\d*)|(Speech))\]")
 UnitsLike = Union[Sequence[int], str]
 
 
+_DECIMAL_RE = re.compile(r"\s*[+-]?[0-9]+\s*")
+_ALLOWED_UNITS = "a list of ints, a 1-D array/tensor or a space-separated string of ints"
+
+
 def _as_int_list(values: Optional[UnitsLike], key: str) -> List[int]:
-    """Accept a list of ints, a 1-D array/tensor, or the original's space-separated string."""
+    """Accept a list of ints, a 1-D array/tensor, or the original's space-separated string.
+
+    Anything else is refused with the type that came in, including iterables that only look like unit sequences
+    (``bytes``, dicts, sets: their iteration order or element values are not units), arrays that are not 1-D
+    (a ``(0, 2)`` array would otherwise become an empty stream), booleans, non-ASCII or underscored digit strings, and
+    NaN/inf.
+    """
     if values is None:
         return []
     if isinstance(values, str):
         values = values.split()
-    elif hasattr(values, "tolist"):
+    elif hasattr(values, "tolist") and hasattr(values, "ndim"):
+        if values.ndim != 1:
+            raise ValueError(
+                f"`{key}` units must be {_ALLOWED_UNITS}; got an array of shape {tuple(values.shape)}."
+            )
         values = values.tolist()
+    elif isinstance(values, (bytes, bytearray, Mapping, AbstractSet)) or not isinstance(values, Iterable):
+        raise TypeError(f"`{key}` units must be {_ALLOWED_UNITS}; got a {type(values).__name__}.")
     out = []
     for v in values:
+        if type(v).__name__ in ("bool", "bool_") or (isinstance(v, str) and not _DECIMAL_RE.fullmatch(v)):
+            raise ValueError(f"`{key}` units must be integers ({_ALLOWED_UNITS}); got {v!r}.")
         try:
             iv = int(v)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"`{key}` units must be integers (a list, a 1-D array or a space-separated string); got {v!r}."
-            ) from None
-        if isinstance(v, float) and iv != v:
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"`{key}` units must be integers ({_ALLOWED_UNITS}); got {v!r}.") from None
+        if not isinstance(v, str) and iv != v:
             raise ValueError(f"`{key}` units must be integers; got the non-integer value {v!r}.")
         if iv < 0:
             raise ValueError(f"`{key}` units must be codebook indices >= 0; got {iv}.")
         out.append(iv)
     return out
+
+
+def _check_rate(rate, name: str) -> float:
+    if type(rate).__name__ in ("bool", "bool_") or not isinstance(rate, (int, float)) or not 0 < rate < float("inf"):
+        raise ValueError(f"`{name}` must be a positive, finite number of tokens per second; got {rate!r}.")
+    return rate
 
 
 def _dedup_with_index(units: List[int], dedup: bool) -> List[Tuple[int, int]]:
@@ -103,15 +128,31 @@ def units_to_string(
 
     Returns:
         `str`: e.g. ``"[St71][Pi39][Hu99][Hu49]..."`` (no separators, no ``[Speech]`` marker).
+
+    Raises:
+        `TypeError` when ``units`` is not a dict or a stream is not a sequence (bytes, dicts and sets are refused);
+        `ValueError` for a unit that is not an integer >= 0 (booleans, NaN/inf, non-integral floats, non-decimal
+        strings), an array that is not 1-D, a rate that is not positive and finite, or a non-integer offset. Units
+        are not checked against a codebook here (the sizes are the speech tokenizer's): :func:`parse_unit_string`,
+        the vocoder and ``processing.interleave`` do that.
     """
+    if not isinstance(units, Mapping):
+        raise TypeError(
+            f"`units` must be a dict {{'hubert': [...], 'pitch': [...]?, 'style': [...]?}}; got a {type(units).__name__}."
+        )
     if "hubert" not in units:
-        raise ValueError(f"`units` must contain a 'hubert' stream; got keys {sorted(units)}.")
+        raise ValueError(f"`units` must contain a 'hubert' stream; got keys {sorted(map(str, units))}.")
+    rates = {"style": _check_rate(style_rate, "style_rate"), "pitch": _check_rate(pitch_rate, "pitch_rate"),
+             "hubert": _check_rate(hubert_rate, "hubert_rate")}
+    for key, start in (offsets or {}).items():
+        if type(start).__name__ in ("bool", "bool_") or not isinstance(start, Integral):
+            raise ValueError(f"`offsets[{key!r}]` must be an int (the stream's first frame index); got {start!r}.")
     timed: List[Tuple[float, str]] = []
     # Order of concatenation (style, pitch, hubert) + Python's stable sort gives St < Pi < Hu at ties.
     for key, rate, dedup in (
-        ("style", style_rate, style_dedup),
-        ("pitch", pitch_rate, pitch_dedup),
-        ("hubert", hubert_rate, hubert_dedup),
+        ("style", rates["style"], style_dedup),
+        ("pitch", rates["pitch"], pitch_dedup),
+        ("hubert", rates["hubert"], hubert_dedup),
     ):
         values = _as_int_list(units.get(key), key)
         prefix = STREAM_PREFIXES[key]
