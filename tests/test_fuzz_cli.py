@@ -139,21 +139,7 @@ AUDIO = ["ok.wav", "rate8k.wav", "stereo.wav", "empty.wav", "cut.wav", "header.w
          "text.txt", "adir", "missing.wav"]
 
 
-# Defects in the loading of components (modeling_spirit/components.py and the from_pretrained of the speech
-# tokenizer / vocoder, owned by another helper in issue 20): each reproducer, strict xfail.
-_LOAD_DEFECTS = {
-    ("generate", "m_badvocoder"): "a truncated vocoder/model.safetensors escapes as a raw SafetensorError traceback",
-    ("decode", "m_badvocoder"): "a truncated vocoder/model.safetensors escapes as a raw SafetensorError traceback",
-    ("generate", "m_badtok"): "speech_tokenizer/config.json holding a JSON list escapes as a raw TypeError "
-                              "('argument after ** must be a mapping') traceback",
-    ("encode", "m_badtok"): "speech_tokenizer/config.json holding a JSON list escapes as a raw TypeError "
-                            "('argument after ** must be a mapping') traceback",
-}
-
-
 def _folder_case(m, c):
-    if (c, m) in _LOAD_DEFECTS:
-        return pytest.param(m, c, marks=pytest.mark.xfail(strict=True, reason=_LOAD_DEFECTS[(c, m)]))
     # generate loads all three models: the default run keeps the folders that fail early, the slow run has all.
     slow = c == "generate" and m in ("m_novocoder", "m_badvoccfg")
     return pytest.param(m, c, marks=pytest.mark.slow) if slow else (m, c)
@@ -228,9 +214,7 @@ def test_argument_soup(capsys, tiny, files, tmp_path_factory, command, rest):
 
 # ------------------------------------------------------------------------------------------------ outputs
 @pytest.mark.parametrize("where", [
-    pytest.param("a_dir", marks=pytest.mark.xfail(strict=True, reason="recipes/cli.py: generate --output <a directory> "
-                                                  "fails after generating with a raw soundfile TypeError (issue 20 #9)")),
-    "in_missing_parent", "in_a_file"])
+    "a_dir", "in_missing_parent", "in_a_file"])
 def test_generate_output_paths(capsys, tiny, tmp_path, where):
     """--output must be writable: a directory or a path under a file is refused (before generating)."""
     (tmp_path / "a_dir").mkdir()

@@ -409,10 +409,8 @@ HIFIGAN_DEFECTS = [
     pytest.param(lambda v: v.decode([1, 2], speaker_id=torch.tensor([1, 2])), "speaker_id",
                  marks=pytest.mark.xfail(strict=True, reason="hifigan _resolve_id: a 2-element tensor raises a raw "
                                                              "torch RuntimeError")),
-    pytest.param(lambda v: v.decode([1, 2], dur_pred="no"), "dur_pred",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: dur_pred='no' is truthy (issue 20 #9)")),
-    pytest.param(lambda v: v.decode([1, 2], dur_pred=None), "dur_pred",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: dur_pred=None silently means False")),
+    pytest.param(lambda v: v.decode([1, 2], dur_pred="no"), "dur_pred"),  # was truthy (issue 20 #9)
+    pytest.param(lambda v: v.decode([1, 2], dur_pred=None), "dur_pred"),  # was silently False
     pytest.param(lambda v: _vocoder("expressive").decode({"hubert": [0], "pitch": [0], "style": []}, dur_pred=False),
                  "style", marks=pytest.mark.xfail(strict=True, reason="hifigan _align_streams: an empty style (or "
                                                   "pitch) stream beside 1 hubert unit passes the length rule, then "
