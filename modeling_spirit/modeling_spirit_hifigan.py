@@ -38,7 +38,7 @@ from .components import auto_subfolder, check_flag, checked_from_pretrained
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .constants import VOCODER_SUBFOLDER
 from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
-from .units import string_to_units
+from .units import as_unit_list, string_to_units
 
 UnitsInput = Union[str, Dict[str, Any], Sequence[int]]
 
@@ -401,31 +401,15 @@ class SpiritLMHifiGan(PreTrainedModel):
     # ------------------------------------------------------------------------------------------------ input checks
 
     def _int_list(self, values: Any, stream: str, size: int) -> List[int]:
-        if values is None:
-            return []
-        if isinstance(values, str):
-            values = values.split()
-        elif hasattr(values, "tolist"):
-            values = values.tolist()
-        out = []
-        for v in values:
-            if isinstance(v, bool):
-                raise ValueError(f"`{stream}` units must be integers; got the boolean {v!r}.")
-            try:
-                iv = int(v)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"`{stream}` units must be integers (a list, a 1-D array/tensor or a space-separated string); "
-                    f"got {v!r}."
-                ) from None
-            if iv != v and not isinstance(v, str):
-                raise ValueError(f"`{stream}` units must be integers; got the non-integer value {v!r}.")
-            if not 0 <= iv < size:
+        """One unit stream as codebook indices of this vocoder: the unit-list rules of :func:`~.units.as_unit_list`
+        (which refuses look-alike containers, booleans, NaN/inf, odd digit strings), then this codebook's range."""
+        out = as_unit_list(values, stream)
+        for iv in out:
+            if iv >= size:
                 raise ValueError(
                     f"`{stream}` unit {iv} is outside this vocoder's codebook: allowed {stream} units are "
                     f"0..{size - 1}. Check that the units come from the matching speech tokenizer."
                 )
-            out.append(iv)
         return out
 
     def _stream_sizes(self) -> Dict[str, int]:
@@ -457,6 +441,9 @@ class SpiritLMHifiGan(PreTrainedModel):
                             "[Pi..]/[St..] tokens; decode it with the expressive vocoder or keep only [Hu..] tokens."
                         ) from None
                     raise err
+        elif units is None:
+            raise ValueError("`units` is None; give a unit string, a list or 1-D array of HuBERT units, or a dict of "
+                             "unit streams ({'hubert': [...], 'pitch': [...], 'style': [...]}).")
         elif not isinstance(units, dict):
             units = {"hubert": units}
         if "hubert" not in units or units["hubert"] is None:
@@ -508,7 +495,10 @@ class SpiritLMHifiGan(PreTrainedModel):
             if value not in names:
                 raise ValueError(f"Unknown {kind} {value!r}; this vocoder's {kind}s are {names}.")
             return names.index(value)
-        if isinstance(value, torch.Tensor):
+        if isinstance(value, (torch.Tensor, np.ndarray)):
+            if value.numel() if isinstance(value, torch.Tensor) else value.size != 1:
+                raise ValueError(f"`{kind}_id` must be one int or a {kind} name; got an array of shape "
+                                 f"{tuple(value.shape)}.")
             value = value.item()
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise ValueError(f"`{kind}_id` must be an int or a {kind} name; got {value!r}.")
@@ -551,6 +541,11 @@ class SpiritLMHifiGan(PreTrainedModel):
                         f"must cover the hubert units at 1/{ratio} of their rate (|{K} x {ratio} - {N}| / {ratio} <= "
                         "1, as the original asserts). For hubert-aligned streams (from a unit string) use "
                         "`dur_pred=True`."
+                    )
+                if N and not K:
+                    raise ValueError(
+                        f"'{key}' is empty but 'hubert' has {N} units: every HuBERT unit needs a {key} unit. Give "
+                        f"the {key} stream, or decode a unit string (`string_to_units` fills it as the original)."
                     )
                 out[key] = [codes[min(n // ratio, K - 1)] for n in range(N)] if K else []
         return out, dur_pred

@@ -49,7 +49,7 @@ _DECIMAL_RE = re.compile(r"\s*[+-]?[0-9]+\s*")
 _ALLOWED_UNITS = "a list of ints, a 1-D array/tensor or a space-separated string of ints"
 
 
-def _as_int_list(values: Optional[UnitsLike], key: str) -> List[int]:
+def as_unit_list(values: Optional[UnitsLike], key: str) -> List[int]:
     """Accept a list of ints, a 1-D array/tensor, or the original's space-separated string.
 
     Anything else is refused with the type that came in, including iterables that only look like unit sequences
@@ -154,7 +154,7 @@ def units_to_string(
         ("pitch", rates["pitch"], pitch_dedup),
         ("hubert", rates["hubert"], hubert_dedup),
     ):
-        values = _as_int_list(units.get(key), key)
+        values = as_unit_list(units.get(key), key)
         prefix = STREAM_PREFIXES[key]
         start = (offsets or {}).get(key, 0)
         for i, u in _dedup_with_index(values, dedup):
@@ -409,6 +409,7 @@ def find_prompt_last_speech_start_position(prompt: str) -> Optional[int]:
 
 
 __all__ = [
+    "as_unit_list",
     "TEXT_MARKER",
     "SPEECH_MARKER",
     "HUBERT_RATE",

@@ -285,26 +285,6 @@ def _id_ok(value, names, present):
     return 0 <= int(value) < len(names)
 
 
-def _known_hifigan_defect(values) -> bool:
-    """Inputs of the defect classes reproduced in ``HIFIGAN_DEFECTS`` below (strict xfail there); the fuzz leaves
-    them out so that it checks everything else. Remove this filter when modeling_spirit_hifigan.py is fixed."""
-    if isinstance(values, (bytes, dict, set, int, float, np.generic)) or values is None:
-        return True
-    if isinstance(values, (np.ndarray, torch.Tensor)) and values.ndim != 1:
-        return True
-    if isinstance(values, (list, tuple)):
-        for v in values:
-            if isinstance(v, np.bool_) or (isinstance(v, float) and math.isinf(v)):
-                return True
-            if isinstance(v, str) and v.strip() and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", v):
-                try:
-                    int(v)
-                    return True  # int() reads it ('1_0', Arabic-Indic digits) but it is not a decimal unit
-                except ValueError:
-                    pass
-    return False
-
-
 def _check_decode(variant, units, speaker_id, style_id, dur_pred):
     voc = _vocoder(variant)
     cfg = voc.config
@@ -312,9 +292,6 @@ def _check_decode(variant, units, speaker_id, style_id, dur_pred):
     parts = list(units.values()) if isinstance(units, dict) else [units]
     if isinstance(units, list) and units and not isinstance(units[0], (int, np.integer)):
         parts = units  # a batch: each item is an input
-    assume(not any(_known_hifigan_defect(v) for v in parts))
-    if isinstance(units, dict) and not dur_pred and isinstance(units.get("hubert"), list) and units["hubert"]:
-        assume(all(len(units.get(k, [0])) for k in ("pitch", "style")))  # known defect: an empty pitch/style stream
     try:
         hubert = _oracle_ints(units.get("hubert", b"") if isinstance(units, dict) else units)
         if any(u >= cfg.num_embeddings for u in hubert):
@@ -388,40 +365,25 @@ def test_vocoder_decode_long(variant, s, data):
     test_vocoder_decode_dicts_and_arrays.hypothesis.inner_test(variant, data)
 
 
-# Defects in modeling_spirit_hifigan.py (owned by another helper in issue 20): each reproducer, strict xfail.
-HIFIGAN_DEFECTS = [
-    pytest.param(lambda v: v.decode({"hubert": [float("inf")]}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: inf unit raises a raw OverflowError")),
-    pytest.param(lambda v: v.decode({"hubert": b"\x01\x02"}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: bytes decoded as units [1, 2]")),
-    pytest.param(lambda v: v.decode({"hubert": {1: 2, 3: 4}}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: a dict's keys decoded as units")),
-    pytest.param(lambda v: v.decode({"hubert": {3, 1}}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: a set decoded in hash order")),
-    pytest.param(lambda v: v.decode(np.zeros((0, 2), dtype=np.int64)), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: a (0, 2) array silently decodes to empty")),
-    pytest.param(lambda v: v.decode(np.array(5)), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: a 0-d array gives 'int object is not iterable'")),
-    pytest.param(lambda v: v.decode(5), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: an int gives 'int object is not iterable'")),
-    pytest.param(lambda v: v.decode(None), "None",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan: decode(None) says \"got keys ['hubert']\"")),
-    pytest.param(lambda v: v.decode([1, 2], speaker_id=torch.tensor([1, 2])), "speaker_id",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _resolve_id: a 2-element tensor raises a raw "
-                                                             "torch RuntimeError")),
+# Defects the fuzz found in modeling_spirit_hifigan.py, fixed: each reproducer now gets a clear error.
+HIFIGAN_DEFECTS = [  # (call, the name its error must mention); the old behaviour in the comment
+    pytest.param(lambda v: v.decode({"hubert": [float("inf")]}), "hubert"),  # raw OverflowError
+    pytest.param(lambda v: v.decode({"hubert": b"\x01\x02"}), "hubert"),  # bytes decoded as units [1, 2]
+    pytest.param(lambda v: v.decode({"hubert": {1: 2, 3: 4}}), "hubert"),  # a dict's keys decoded as units
+    pytest.param(lambda v: v.decode({"hubert": {3, 1}}), "hubert"),  # a set decoded in hash order
+    pytest.param(lambda v: v.decode(np.zeros((0, 2), dtype=np.int64)), "hubert"),  # silently empty
+    pytest.param(lambda v: v.decode(np.array(5)), "hubert"),  # 'int object is not iterable'
+    pytest.param(lambda v: v.decode(5), "hubert"),  # 'int object is not iterable'
+    pytest.param(lambda v: v.decode(None), "None"),  # said "got keys ['hubert']"
+    pytest.param(lambda v: v.decode([1, 2], speaker_id=torch.tensor([1, 2])), "speaker_id"),  # raw torch error
     pytest.param(lambda v: v.decode([1, 2], dur_pred="no"), "dur_pred"),  # was truthy (issue 20 #9)
     pytest.param(lambda v: v.decode([1, 2], dur_pred=None), "dur_pred"),  # was silently False
+    # an empty style stream beside 1 HuBERT unit passed the length rule, then a raw torch error in pad
     pytest.param(lambda v: _vocoder("expressive").decode({"hubert": [0], "pitch": [0], "style": []}, dur_pred=False),
-                 "style", marks=pytest.mark.xfail(strict=True, reason="hifigan _align_streams: an empty style (or "
-                                                  "pitch) stream beside 1 hubert unit passes the length rule, then "
-                                                  "a raw torch RuntimeError in _vocode_items.pad")),
-    pytest.param(lambda v: v.decode({"hubert": [1, np.True_]}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: numpy.bool_ True read as unit 1")),
-    pytest.param(lambda v: v.decode({"hubert": ["1_0"]}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: '1_0' read as unit 10")),
-    pytest.param(lambda v: v.decode({"hubert": [" \u0663 "]}), "hubert",
-                 marks=pytest.mark.xfail(strict=True, reason="hifigan _int_list: the Arabic-Indic digit '\u0663' "
-                                                             "read as unit 3")),
+                 "style"),
+    pytest.param(lambda v: v.decode({"hubert": [1, np.True_]}), "hubert"),  # numpy.bool_ True read as unit 1
+    pytest.param(lambda v: v.decode({"hubert": ["1_0"]}), "hubert"),  # '1_0' read as unit 10
+    pytest.param(lambda v: v.decode({"hubert": [" \u0663 "]}), "hubert"),  # Arabic-Indic digit read as unit 3
 ]
 
 
