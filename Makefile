@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ffmpeg: torchcodec's decoder; espeak-ng + festival voices: speech with word timings (toy corpus, alignment tests).
 DEBIAN_PACKAGES := ffmpeg espeak-ng festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k
 
-.PHONY: setup demo test test-slow bench toy-model clean
+.PHONY: setup demo test test-slow fuzz-long bench toy-model clean
 
 $(STAMP): requirements.txt requirements-dev.txt setup.py Makefile
 	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { \
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The fuzz suite's long profile (thousands of examples per input family; not part of CI's slow job).
+fuzz-long: $(STAMP)
+	$(PY) -m pytest -q -m fuzz_long
 
 # Retrain the embedded default from nothing and install it in recipes/toy_model (46 min measured on 2 CPU
 # cores, bfloat16 autocast).

@@ -201,21 +201,21 @@ def test_fuzz_pipeline_speech_items(pipe, audio):
     _check_pipeline(pipe, audio)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(arrays(), RATES)
 def test_fuzz_audio_arrays_long(audio, rate):
     _check_array(audio, rate)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(st.one_of(CONTAINERS, files().map(lambda c: c[1])))
 def test_fuzz_audio_containers_and_files_long(audio):
     _check(audio, None, "audio: containers and files (long)")
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @PIPE_LONG
 @given(st.one_of(arrays(), CONTAINERS))
 def test_fuzz_pipeline_speech_items_long(pipe, audio):

@@ -126,7 +126,7 @@ def test_decode(capsys, tiny, files, tmp_path_factory, units, speaker, style, us
     _check_decode(capsys, tiny, files, tmp_path_factory.mktemp("dec"), units, speaker, style, use_file)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(units=UNITS_ARG, speaker=ID_ARG, style=ID_ARG, use_file=st.booleans())
 def test_decode_long(capsys, tiny, files, tmp_path_factory, units, speaker, style, use_file):
@@ -142,7 +142,7 @@ AUDIO = ["ok.wav", "rate8k.wav", "stereo.wav", "empty.wav", "cut.wav", "header.w
 def _folder_case(m, c):
     # generate loads all three models: the default run keeps the folders that fail early, the slow run has all.
     slow = c == "generate" and m in ("m_novocoder", "m_badvoccfg")
-    return pytest.param(m, c, marks=pytest.mark.slow) if slow else (m, c)
+    return pytest.param(m, c, marks=pytest.mark.fuzz_long) if slow else (m, c)
 
 
 @pytest.mark.parametrize("model,command", [_folder_case(m, c) for m in MODELS
@@ -167,7 +167,7 @@ def test_bad_model_folders(capsys, files, tmp_path, model, command):
 def _audio_case(a, c):
     # generate loads all three models: the default run keeps two files, the slow run has all.
     if c == "generate" and a not in ("empty.wav", "garbage.wav"):
-        return pytest.param(a, c, marks=pytest.mark.slow)
+        return pytest.param(a, c, marks=pytest.mark.fuzz_long)
     return (a, c)
 
 

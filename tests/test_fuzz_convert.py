@@ -241,7 +241,7 @@ def test_damaged_checkpoints(originals, tmp_path_factory, damage):
     _check_damage(originals, tmp_path_factory.mktemp("dmg"), "base", damage)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @pytest.mark.parametrize("variant", ["base", "expressive"])
 @LONG
 @given(data=st.data())

@@ -153,7 +153,7 @@ def test_fuzz_options(pipe, inputs, options):
     _check_options(pipe, inputs, options)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(st.lists(INPUT, min_size=1, max_size=6), st.integers(1, 7), st.integers(1, 10),
        st.sampled_from(["text", "arbitrary", "speech"]), st.sampled_from([1, 2, 3]))
@@ -161,14 +161,14 @@ def test_fuzz_batch_equals_one_by_one_long(pipe, inputs, batch_size, max_new, mo
     _check_batch(pipe, inputs, batch_size, max_new, modality, n)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(st.lists(st.integers(0, 2**32 - 1), min_size=2, max_size=6), st.integers(1, 24))
 def test_fuzz_seeds_reproducible_across_threads_long(pipe, seeds, max_new):
     _check_seeds(pipe, seeds, max_new)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(st.one_of(TEXT, st.lists(TEXT, min_size=1, max_size=3)), OPTIONS)
 def test_fuzz_options_long(pipe, inputs, options):

@@ -82,7 +82,7 @@ def test_slow_equals_fast_with_markers_and_units(which, text):
     _round_trip(which, text)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @pytest.mark.parametrize("which", ["toy", "tiny"])
 @LONG
 @given(text=st.one_of(TEXT, PIECES))
@@ -135,7 +135,7 @@ def test_training_text_never_holds_invalid_units(units, variant, kind):
     _units_property(units, variant, kind)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(units=UNITS, variant=st.sampled_from(["base", "expressive"]),
        kind=st.sampled_from(["speech", "asr", "tts", "interleaved"]))

@@ -131,7 +131,7 @@ def test_units_to_string(units):
     _check_units_to_string(units)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(units=UNITS_DICT)
 def test_units_to_string_long(units):
@@ -222,7 +222,7 @@ def test_unit_strings(s):
     _check_unit_string(s)
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @LONG
 @given(s=UNIT_STRING)
 def test_unit_strings_long(s):
@@ -355,7 +355,7 @@ def test_vocoder_decode_unit_strings(variant, s, speaker_id, style_id, dur_pred)
     record(family, "documented" if n == 0 else "right")
 
 
-@pytest.mark.slow
+@pytest.mark.fuzz_long
 @pytest.mark.parametrize("variant", ["base", "expressive"])
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(s=UNIT_STRING, data=st.data())
