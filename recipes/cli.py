@@ -100,14 +100,18 @@ def _model_source(model: str, what: str = "model") -> str:
                    f"`{PROG} convert`) or a Hub repository id 'org/name'.")
 
 
-def _load_component(cls, model: str, subfolder: str, revision: Optional[str]):
-    """The speech tokenizer / vocoder of a Spirit LM folder or Hub repository, or the component's own folder."""
-    component = load_component(cls, model, subfolder, revision=revision, allow_root=True)
+def _load_component(cls, model: str, subfolder: str, revision: Optional[str], device: Optional[str], what: str):
+    """The speech tokenizer / vocoder of a Spirit LM folder or Hub repository, or the component's own folder, on
+    ``device``; any failure is a :class:`CLIError` naming ``model``."""
+    try:
+        component = load_component(cls, model, subfolder, revision=revision, allow_root=True)
+    except (OSError, ValueError) as err:
+        raise CLIError(f"could not load a {what} from {model!r}: {err}") from err
     if component is None:
         raise CLIError(f"{model!r} has no {subfolder}/ and is not a {cls.config_class.model_type} folder itself. Give "
                        f"a Spirit LM folder with {subfolder}/ (e.g. the output of `{PROG} convert`), the component's "
                        "own folder, or a Hub repository id.")
-    return component
+    return component.to(device) if device else component
 
 
 def _speaker(value: Optional[str]):
@@ -266,12 +270,8 @@ def _encode_run(args) -> int:
     files = [_existing_file(a, "audio file") for a in args.audio]
     _check_output(args.output, "--output", audio=False)
     model = _model_source(args.model)
-    try:
-        tok = _load_component(SpiritLMSpeechTokenizer, model, SPEECH_TOKENIZER_SUBFOLDER, args.revision).eval()
-    except (OSError, ValueError) as err:
-        raise CLIError(f"could not load a speech tokenizer from {model!r}: {err}") from err
-    if args.device:
-        tok = tok.to(args.device)
+    tok = _load_component(SpiritLMSpeechTokenizer, model, SPEECH_TOKENIZER_SUBFOLDER, args.revision, args.device,
+                          "speech tokenizer")
     lines = []
     for f in tqdm(files, desc="encoding", unit="file", disable=len(files) < 2, file=sys.stderr):
         units = tok.encode_string(f, fast=args.fast)
@@ -308,12 +308,7 @@ def _decode_run(args) -> int:
         raise CLIError(f"UNITS {shown!r} is neither a unit string like '[Hu99][Hu49]' nor a file holding one.")
     _check_output(args.output, "--output")
     model = _model_source(args.model)
-    try:
-        voc = _load_component(SpiritLMHifiGan, model, VOCODER_SUBFOLDER, args.revision).eval()
-    except (OSError, ValueError) as err:
-        raise CLIError(f"could not load a vocoder from {model!r}: {err}") from err
-    if args.device:
-        voc = voc.to(args.device)
+    voc = _load_component(SpiritLMHifiGan, model, VOCODER_SUBFOLDER, args.revision, args.device, "vocoder")
     audio = voc.decode(re.sub(r"\s+", "", units), speaker_id=_speaker(args.speaker_id),
                        style_id=_speaker(args.style_id))
     rate = int(voc.config.sampling_rate)

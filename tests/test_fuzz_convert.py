@@ -271,6 +271,21 @@ def test_output_dir_kinds(originals, tmp_path, output):
     record("converter: output folder", "right")
 
 
+def _convert_edited(originals, tmp_path, rel, edit, variant, pattern, family):
+    """Convert a copy of the stand-in checkpoints whose file ``rel`` was loaded, ``edit``-ed and saved back: the
+    converter must refuse it with an error matching ``pattern`` and write no output folder."""
+    ckpt, _ = originals
+    tree = tmp_path / "checkpoints"
+    _link_tree(ckpt, tree, rel)
+    obj = torch.load(tree / rel, weights_only=True)
+    edit(obj)
+    torch.save(obj, tree / rel)
+    with pytest.raises(ValueError, match=pattern) as info:
+        convert_all(tree, variant, tmp_path / "out")
+    check_error(info.value, family)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("rel,edit,pattern", [
     ("speech_tokenizer/hubert_25hz/mhubert_base_25hz.pt",
      lambda o: o["model_weight"].pop("encoder.layer_norm.bias"), r"mhubert_base_25hz\.pt.*key mismatch"),
@@ -285,16 +300,8 @@ def test_output_dir_kinds(originals, tmp_path, output):
 def test_speech_tokenizer_errors_name_the_file(originals, tmp_path, rel, edit, pattern):
     """Key, shape and NaN errors of the speech-tokenizer part name the checkpoint file they come from (they named
     none, or only the speech_tokenizer/ folder of seven files)."""
-    ckpt, _ = originals
-    tree = tmp_path / "checkpoints"
-    _link_tree(ckpt, tree, rel)
-    obj = torch.load(tree / rel, weights_only=True)
-    edit(obj)
-    torch.save(obj, tree / rel)
-    with pytest.raises(ValueError, match=pattern) as info:
-        convert_all(tree, "expressive", tmp_path / "out")
-    check_error(info.value, "converter: speech tokenizer errors name the file")
-    assert not (tmp_path / "out").exists()
+    _convert_edited(originals, tmp_path, rel, edit, "expressive", pattern,
+                    "converter: speech tokenizer errors name the file")
 
 
 @pytest.mark.parametrize("rel,edit,pattern", [
@@ -318,13 +325,4 @@ def test_integer_weights_are_refused(originals, tmp_path, rel, edit, pattern):
     """Integer tensors in place of float weights were converted silently (the LM took the dtype of its first tensor;
     the speech tokenizer cast them): now a ConversionError naming the file. A missing weight-norm half names
     generator.pt (it named only the folder)."""
-    ckpt, _ = originals
-    tree = tmp_path / "checkpoints"
-    _link_tree(ckpt, tree, rel)
-    obj = torch.load(tree / rel, weights_only=True)
-    edit(obj)
-    torch.save(obj, tree / rel)
-    with pytest.raises(ValueError, match=pattern) as info:
-        convert_all(tree, "base", tmp_path / "out")
-    check_error(info.value, "converter: integer weights / weight-norm halves")
-    assert not (tmp_path / "out").exists()
+    _convert_edited(originals, tmp_path, rel, edit, "base", pattern, "converter: integer weights / weight-norm halves")
