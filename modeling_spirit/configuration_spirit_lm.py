@@ -336,7 +336,7 @@ class SpiritLMConfig(SpiritLMLayoutMixin, LlamaConfig):
 
 
 # The layout fields every Spirit LM config declares (dataclass fields of the config), with SpiritLMConfig's defaults.
-_LAYOUT_FIELDS = (
+SPIRIT_LM_LAYOUT_FIELDS = (
     "variant", "text_vocab_size", "text_marker_id", "speech_marker_id", "hubert_offset", "num_hubert_units",
     "pitch_offset", "num_pitch_units", "style_offset", "num_style_units", "pad_vocab_to_multiple_of", "vocab_size",
     "hubert_rate", "hubert_frame_rate", "pitch_rate", "style_rate", "sampling_rate", "default_speaker",
@@ -356,11 +356,11 @@ def _spirit_config_class(name: str, base, model_type: str):
             "`text_vocab_size`, marker ids, unit offsets and sizes, `vocab_size`, unit rates, vocoder defaults). "
             "Other arguments are the base configuration's."
         ),
-        "__annotations__": {f: SpiritLMConfig.__annotations__[f] for f in _LAYOUT_FIELDS},
+        "__annotations__": {f: SpiritLMConfig.__annotations__[f] for f in SPIRIT_LM_LAYOUT_FIELDS},
         "model_type": model_type,
         "base_model_type": base.model_type,
     }
-    namespace.update({f: SpiritLMConfig.__dataclass_fields__[f].default for f in _LAYOUT_FIELDS})
+    namespace.update({f: SpiritLMConfig.__dataclass_fields__[f].default for f in SPIRIT_LM_LAYOUT_FIELDS})
     return type(name, (SpiritLMLayoutMixin, base), namespace)
 
 
@@ -414,6 +414,7 @@ __all__ = [
     "SpiritLMLayoutMixin",
     "SPIRIT_LM_CONFIG_CLASSES",
     "SPIRIT_LM_MODEL_TYPES",
+    "SPIRIT_LM_LAYOUT_FIELDS",
     "spirit_lm_config_class",
     "spirit_lm_config_class_for_base",
 ]
