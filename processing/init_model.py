@@ -59,6 +59,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from transformers import PreTrainedConfig
 
+from modeling_spirit.constants import INIT_RECORD_FILE
 from modeling_spirit.configuration_spirit_lm import SPIRIT_LM_LAYOUT_FIELDS, VARIANTS, spirit_lm_config_class_for_base
 from modeling_spirit.modeling_spirit_lm import spirit_lm_model_class
 from modeling_spirit.tokenization_spirit_lm import _sp_model_proto, write_spirit_bpe_tokenizer, write_spirit_tokenizer
@@ -68,7 +69,7 @@ from .encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
 SPIRIT_TOKEN_EXAMPLES = ("[Text]", "[Speech]", "[Hu0]", "[Pi0]", "[St0]")
 # Config fields that are the layout's to set, not the text model's to copy.
 _LAYOUT_OWNED = ("vocab_size", "rope_parameters")
-INIT_FILE = "spirit_lm_init.json"
+INIT_FILE = INIT_RECORD_FILE
 
 
 class InitError(ValueError):
