@@ -10,14 +10,17 @@ from transformers.pipelines import PIPELINE_REGISTRY
 
 from .components import load_component
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
-from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_lm import SPIRIT_LM_CONFIG_CLASSES, SpiritLMConfig, SpiritLMLayoutMixin, SpiritLMQwen2Config
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
 from .modeling_spirit_hifigan import SpiritLMHifiGan
 from .modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from .modeling_spirit_lm import (
     OutputModality,
+    SPIRIT_LM_MODEL_CLASSES,
     SpiritLMForCausalLM,
+    SpiritLMGenerationMixin,
     SpiritLMModalityLogitsProcessor,
+    SpiritLMQwen2ForCausalLM,
     SpiritLMSegment,
     banned_token_ids,
     split_generated_ids,
@@ -40,23 +43,24 @@ __version__ = "0.1.0"
 
 
 def _register() -> None:
-    try:
-        AutoConfig.register("spirit_lm", SpiritLMConfig)
-    except ValueError:  # already registered
-        pass
-    try:
-        AutoModelForCausalLM.register(SpiritLMConfig, SpiritLMForCausalLM)
-    except ValueError:
-        pass
+    for model_type, config_class in SPIRIT_LM_CONFIG_CLASSES.items():
+        try:
+            AutoConfig.register(model_type, config_class)
+        except ValueError:  # already registered
+            pass
+        try:
+            AutoModelForCausalLM.register(config_class, SPIRIT_LM_MODEL_CLASSES[model_type])
+        except ValueError:
+            pass
+        for auto, obj in ((AutoFeatureExtractor, SpiritLMFeatureExtractor), (AutoProcessor, SpiritLMProcessor)):
+            try:
+                auto.register(config_class, obj)
+            except ValueError:
+                pass
     try:
         AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
     except ValueError:
         pass
-    for auto, obj in ((AutoFeatureExtractor, SpiritLMFeatureExtractor), (AutoProcessor, SpiritLMProcessor)):
-        try:
-            auto.register(SpiritLMConfig, obj)
-        except ValueError:
-            pass
     SpiritLMFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
     SpiritLMProcessor.register_for_auto_class("AutoProcessor")
     for config_class, model_class in (
@@ -68,8 +72,9 @@ def _register() -> None:
             AutoModel.register(config_class, model_class)
         except ValueError:
             pass
-    SpiritLMConfig.register_for_auto_class()
-    SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+    for model_type, config_class in SPIRIT_LM_CONFIG_CLASSES.items():
+        config_class.register_for_auto_class()
+        SPIRIT_LM_MODEL_CLASSES[model_type].register_for_auto_class("AutoModelForCausalLM")
     if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             "spirit-lm", pipeline_class=SpiritLMPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
@@ -80,6 +85,10 @@ _register()
 
 __all__ = [
     "SpiritLMConfig",
+    "SpiritLMQwen2Config",
+    "SpiritLMLayoutMixin",
+    "SpiritLMQwen2ForCausalLM",
+    "SpiritLMGenerationMixin",
     "SpiritLMSpeechTokenizerConfig",
     "SpiritLMSpeechTokenizer",
     "SpiritLMHifiGanConfig",

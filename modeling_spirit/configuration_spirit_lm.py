@@ -12,9 +12,11 @@ The layout (ids of the modality markers and of every unit range) lives here and 
   because the tokenizer was built from this layout (``decode_text_ids`` checks that the two agree).
 """
 
+import json
+import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from transformers import LlamaConfig
+from transformers import LlamaConfig, Qwen2Config
 
 from .constants import HUBERT_FRAME_RATE, HUBERT_SORT_RATE, PITCH_SORT_RATE, SAMPLING_RATE, SPEECH_MARKER
 from .constants import STREAM_PREFIXES, STREAMS, STYLE_SORT_RATE, TEXT_MARKER, VARIANTS
@@ -37,87 +39,28 @@ def _pipeline_registered_locally() -> bool:
     return not impl.__module__.startswith("transformers_modules")
 
 
-class SpiritLMConfig(LlamaConfig):
-    r"""
-    Configuration of a Spirit LM language model: a [`LlamaConfig`] (defaults: Llama-2 7B) plus the token layout of
-    the interleaved text/speech vocabulary. Defaults reproduce the released 7B layouts exactly:
-
-    | ids | base | expressive |
-    |---|---|---|
-    | 0-31999 | Llama-2 text | Llama-2 text |
-    | 32000 / 32001 | `[Text]` / `[Speech]` | `[Text]` / `[Speech]` |
-    | 32002-32502 | `[Hu0]`..`[Hu500]` | `[Hu0]`..`[Hu500]` |
-    | 32503-32566 | padding | `[Pi0]`..`[Pi63]` |
-    | 32567-32666 | - | `[St0]`..`[St99]` |
-    | padding rows | 32503-32511 (vocab 32512) | 32667-32767 (vocab 32768) |
-
-    Args:
-        variant (`str`, *optional*, defaults to `"base"`):
-            `"base"` (text + HuBERT units) or `"expressive"` (adds pitch and style units).
-        text_vocab_size (`int`, *optional*, defaults to 32000):
-            Number of text (SentencePiece) ids; they occupy ids `0 .. text_vocab_size - 1`.
-        text_marker_id (`int`, *optional*):
-            Id of `[Text]`. Defaults to `text_vocab_size`.
-        speech_marker_id (`int`, *optional*):
-            Id of `[Speech]`. Defaults to `text_marker_id + 1`.
-        hubert_offset (`int`, *optional*):
-            Id of `[Hu0]`. Defaults to `speech_marker_id + 1`.
-        num_hubert_units (`int`, *optional*, defaults to 501):
-            Size of the HuBERT unit range (`[Hu0]` .. `[Hu{n-1}]`).
-        pitch_offset (`int`, *optional*):
-            Id of `[Pi0]`. Defaults to the id after the HuBERT range.
-        num_pitch_units (`int`, *optional*):
-            Size of the pitch range; 64 for expressive, 0 for base.
-        style_offset (`int`, *optional*):
-            Id of `[St0]`. Defaults to the id after the pitch range.
-        num_style_units (`int`, *optional*):
-            Size of the style range; 100 for expressive, 0 for base.
-        pad_vocab_to_multiple_of (`int`, *optional*):
-            When `vocab_size` is not given, the embedding rows are the used ids rounded up to this multiple
-            (64 base, 256 expressive, as released). Rows past the last used id are padding rows: never generated.
-        vocab_size (`int`, *optional*, defaults to 0):
-            Embedding rows; 0 (the default) means the rounded layout (32512 base, 32768 expressive). Must cover every used id.
-        hubert_rate (`float`, *optional*, defaults to 24.99):
-            HuBERT rate used to order units in unit strings (24.99, not 25, exactly as the original).
-        hubert_frame_rate (`float`, *optional*, defaults to 25.0):
-            True HuBERT frame rate (Hz).
-        pitch_rate (`float`, *optional*, defaults to 12.5):
-            Pitch unit rate (Hz).
-        style_rate (`float`, *optional*, defaults to 1.0):
-            Style unit rate (Hz).
-        sampling_rate (`int`, *optional*, defaults to 16000):
-            Audio sampling rate of the speech tokenizer input and vocoder output.
-        default_speaker (`int`, *optional*, defaults to 2):
-            Vocoder speaker used when none is given (as the original).
-        default_style (`int`, *optional*, defaults to 8):
-            Base vocoder style id used when none is given (as the original).
-        kwargs:
-            Passed on to [`LlamaConfig`] (`hidden_size`, `num_hidden_layers`, `rope_parameters`, ...).
+class SpiritLMLayoutMixin:
+    """The Spirit LM token layout, shared by the Spirit LM configuration of every supported base architecture
+    (:class:`SpiritLMConfig` for Llama, :class:`SpiritLMQwen2Config` for Qwen2): the ids of ``[Text]``,
+    ``[Speech]`` and of every unit range, their validation, and the id/unit conversions. Everything downstream
+    (prompts, the modality logits processor, the output path, the recipes) reads the layout through these names
+    only, so it works for any base architecture. ``isinstance(config, SpiritLMLayoutMixin)`` tells a Spirit LM
+    config of any architecture.
     """
 
-    model_type = "spirit_lm"
+    # The model_type of the text architecture this Spirit LM config extends (a plain folder of that type loads too).
+    base_model_type: str = ""
+    # RoPE base used when the config gives none (Spirit LM's 100000, paper App. A; None: the base class's default).
+    default_rope_theta: Optional[float] = None
 
-    variant: str = "base"
-    text_vocab_size: int = 32000
-    text_marker_id: Optional[int] = None
-    speech_marker_id: Optional[int] = None
-    hubert_offset: Optional[int] = None
-    num_hubert_units: int = 501
-    pitch_offset: Optional[int] = None
-    num_pitch_units: Optional[int] = None
-    style_offset: Optional[int] = None
-    num_style_units: Optional[int] = None
-    pad_vocab_to_multiple_of: Optional[int] = None
-    vocab_size: int = 0
-    max_position_embeddings: int = 4096
-    rms_norm_eps: float = 1e-5
-    hubert_rate: float = HUBERT_SORT_RATE
-    hubert_frame_rate: float = float(HUBERT_FRAME_RATE)
-    pitch_rate: float = PITCH_SORT_RATE
-    style_rate: float = STYLE_SORT_RATE
-    sampling_rate: int = SAMPLING_RATE
-    default_speaker: int = 2
-    default_style: int = 8
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs):
+        """As [`PretrainedConfig.from_pretrained`]; a folder holding the Spirit LM config of another base
+        architecture (e.g. ``spirit_lm_qwen2`` read through :class:`SpiritLMConfig`) loads as that class."""
+        target = spirit_lm_config_class(_stored_model_type(cls, pretrained_model_name_or_path, kwargs))
+        if target is not None and target is not cls:
+            return target.from_pretrained(pretrained_model_name_or_path, **kwargs)
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
 
     def __post_init__(self, **kwargs):
         if self.variant not in VARIANTS:
@@ -140,8 +83,9 @@ class SpiritLMConfig(LlamaConfig):
             self.pitch_offset = self.hubert_offset + self.num_hubert_units
         if self.style_offset is None:
             self.style_offset = self.pitch_offset + self.num_pitch_units
-        if self.rope_parameters is None and "rope_theta" not in kwargs and "rope_scaling" not in kwargs:
-            self.rope_parameters = {"rope_type": "default", "rope_theta": 100000.0}  # Spirit LM's RoPE (paper App. A)
+        if (self.default_rope_theta is not None and self.rope_parameters is None and "rope_theta" not in kwargs
+                and "rope_scaling" not in kwargs):
+            self.rope_parameters = {"rope_type": "default", "rope_theta": self.default_rope_theta}
         if self.pad_vocab_to_multiple_of is None:
             self.pad_vocab_to_multiple_of = _DEFAULT_PAD_MULTIPLE[self.variant]
         if not self.vocab_size:
@@ -306,4 +250,171 @@ class SpiritLMConfig(LlamaConfig):
         return int(token_id) in (self.text_marker_id, self.speech_marker_id)
 
 
-__all__ = ["SpiritLMConfig"]
+class SpiritLMConfig(SpiritLMLayoutMixin, LlamaConfig):
+    r"""
+    Configuration of a Spirit LM language model: a [`LlamaConfig`] (defaults: Llama-2 7B) plus the token layout of
+    the interleaved text/speech vocabulary. Defaults reproduce the released 7B layouts exactly:
+
+    | ids | base | expressive |
+    |---|---|---|
+    | 0-31999 | Llama-2 text | Llama-2 text |
+    | 32000 / 32001 | `[Text]` / `[Speech]` | `[Text]` / `[Speech]` |
+    | 32002-32502 | `[Hu0]`..`[Hu500]` | `[Hu0]`..`[Hu500]` |
+    | 32503-32566 | padding | `[Pi0]`..`[Pi63]` |
+    | 32567-32666 | - | `[St0]`..`[St99]` |
+    | padding rows | 32503-32511 (vocab 32512) | 32667-32767 (vocab 32768) |
+
+    Args:
+        variant (`str`, *optional*, defaults to `"base"`):
+            `"base"` (text + HuBERT units) or `"expressive"` (adds pitch and style units).
+        text_vocab_size (`int`, *optional*, defaults to 32000):
+            Number of text (SentencePiece) ids; they occupy ids `0 .. text_vocab_size - 1`.
+        text_marker_id (`int`, *optional*):
+            Id of `[Text]`. Defaults to `text_vocab_size`.
+        speech_marker_id (`int`, *optional*):
+            Id of `[Speech]`. Defaults to `text_marker_id + 1`.
+        hubert_offset (`int`, *optional*):
+            Id of `[Hu0]`. Defaults to `speech_marker_id + 1`.
+        num_hubert_units (`int`, *optional*, defaults to 501):
+            Size of the HuBERT unit range (`[Hu0]` .. `[Hu{n-1}]`).
+        pitch_offset (`int`, *optional*):
+            Id of `[Pi0]`. Defaults to the id after the HuBERT range.
+        num_pitch_units (`int`, *optional*):
+            Size of the pitch range; 64 for expressive, 0 for base.
+        style_offset (`int`, *optional*):
+            Id of `[St0]`. Defaults to the id after the pitch range.
+        num_style_units (`int`, *optional*):
+            Size of the style range; 100 for expressive, 0 for base.
+        pad_vocab_to_multiple_of (`int`, *optional*):
+            When `vocab_size` is not given, the embedding rows are the used ids rounded up to this multiple
+            (64 base, 256 expressive, as released). Rows past the last used id are padding rows: never generated.
+        vocab_size (`int`, *optional*, defaults to 0):
+            Embedding rows; 0 (the default) means the rounded layout (32512 base, 32768 expressive). Must cover every used id.
+        hubert_rate (`float`, *optional*, defaults to 24.99):
+            HuBERT rate used to order units in unit strings (24.99, not 25, exactly as the original).
+        hubert_frame_rate (`float`, *optional*, defaults to 25.0):
+            True HuBERT frame rate (Hz).
+        pitch_rate (`float`, *optional*, defaults to 12.5):
+            Pitch unit rate (Hz).
+        style_rate (`float`, *optional*, defaults to 1.0):
+            Style unit rate (Hz).
+        sampling_rate (`int`, *optional*, defaults to 16000):
+            Audio sampling rate of the speech tokenizer input and vocoder output.
+        default_speaker (`int`, *optional*, defaults to 2):
+            Vocoder speaker used when none is given (as the original).
+        default_style (`int`, *optional*, defaults to 8):
+            Base vocoder style id used when none is given (as the original).
+        kwargs:
+            Passed on to [`LlamaConfig`] (`hidden_size`, `num_hidden_layers`, `rope_parameters`, ...).
+    """
+
+    model_type = "spirit_lm"
+    base_model_type = "llama"
+    default_rope_theta = 100000.0  # Spirit LM's RoPE (paper App. A)
+
+    variant: str = "base"
+    text_vocab_size: int = 32000
+    text_marker_id: Optional[int] = None
+    speech_marker_id: Optional[int] = None
+    hubert_offset: Optional[int] = None
+    num_hubert_units: int = 501
+    pitch_offset: Optional[int] = None
+    num_pitch_units: Optional[int] = None
+    style_offset: Optional[int] = None
+    num_style_units: Optional[int] = None
+    pad_vocab_to_multiple_of: Optional[int] = None
+    vocab_size: int = 0
+    max_position_embeddings: int = 4096
+    rms_norm_eps: float = 1e-5
+    hubert_rate: float = HUBERT_SORT_RATE
+    hubert_frame_rate: float = float(HUBERT_FRAME_RATE)
+    pitch_rate: float = PITCH_SORT_RATE
+    style_rate: float = STYLE_SORT_RATE
+    sampling_rate: int = SAMPLING_RATE
+    default_speaker: int = 2
+    default_style: int = 8
+
+
+# The layout fields every Spirit LM config declares (dataclass fields of the config), with SpiritLMConfig's defaults.
+SPIRIT_LM_LAYOUT_FIELDS = (
+    "variant", "text_vocab_size", "text_marker_id", "speech_marker_id", "hubert_offset", "num_hubert_units",
+    "pitch_offset", "num_pitch_units", "style_offset", "num_style_units", "pad_vocab_to_multiple_of", "vocab_size",
+    "hubert_rate", "hubert_frame_rate", "pitch_rate", "style_rate", "sampling_rate", "default_speaker",
+    "default_style",
+)
+
+
+def _spirit_config_class(name: str, base, model_type: str):
+    """``class <name>(SpiritLMLayoutMixin, base)`` with the layout fields of :class:`SpiritLMConfig` (same
+    defaults) and ``model_type``; the base architecture's own defaults are kept for everything else."""
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": (
+            f"Configuration of a Spirit LM over a {base.__name__} text model: a [`{base.__name__}`] plus the Spirit LM "
+            "token layout (the same arguments and defaults as [`SpiritLMConfig`]'s layout: `variant`, "
+            "`text_vocab_size`, marker ids, unit offsets and sizes, `vocab_size`, unit rates, vocoder defaults). "
+            "Other arguments are the base configuration's."
+        ),
+        "__annotations__": {f: SpiritLMConfig.__annotations__[f] for f in SPIRIT_LM_LAYOUT_FIELDS},
+        "model_type": model_type,
+        "base_model_type": base.model_type,
+    }
+    namespace.update({f: SpiritLMConfig.__dataclass_fields__[f].default for f in SPIRIT_LM_LAYOUT_FIELDS})
+    return type(name, (SpiritLMLayoutMixin, base), namespace)
+
+
+SpiritLMQwen2Config = _spirit_config_class("SpiritLMQwen2Config", Qwen2Config, "spirit_lm_qwen2")
+
+# model_type -> Spirit LM config class, and base model_type -> Spirit LM config class. One line per architecture
+# (with its model class in modeling_spirit_lm.SPIRIT_LM_MODEL_CLASSES).
+SPIRIT_LM_CONFIG_CLASSES = {c.model_type: c for c in (SpiritLMConfig, SpiritLMQwen2Config)}
+SPIRIT_LM_MODEL_TYPES = tuple(SPIRIT_LM_CONFIG_CLASSES)
+SPIRIT_LM_BASE_MODEL_TYPES = {c.base_model_type: c for c in SPIRIT_LM_CONFIG_CLASSES.values()}
+
+
+def spirit_lm_config_class(model_type: Optional[str]):
+    """The Spirit LM config class of a Spirit LM ``model_type`` (``"spirit_lm"``, ``"spirit_lm_qwen2"``), or None."""
+    return SPIRIT_LM_CONFIG_CLASSES.get(model_type) if model_type else None
+
+
+def spirit_lm_config_class_for_base(base_model_type: str):
+    """The Spirit LM config class that extends a text model of ``base_model_type`` (``"llama"`` → SpiritLMConfig,
+    ``"qwen2"`` → SpiritLMQwen2Config); raises a ValueError naming the supported architectures otherwise."""
+    if base_model_type not in SPIRIT_LM_BASE_MODEL_TYPES:
+        raise ValueError(
+            f"Spirit LM has no model class for a {base_model_type!r} text model; supported base architectures: "
+            f"{sorted(SPIRIT_LM_BASE_MODEL_TYPES)}. Adding one is one line per class in configuration_spirit_lm.py "
+            "and modeling_spirit_lm.py (see the README section 'Your own Spirit LM from any base model')."
+        )
+    return SPIRIT_LM_BASE_MODEL_TYPES[base_model_type]
+
+
+def _stored_model_type(cls, path, kwargs) -> Optional[str]:
+    """The ``model_type`` stored at ``path`` (a folder, a config.json, or a Hub repository), or None when unreadable
+    (``from_pretrained`` then reports the problem as usual)."""
+    try:
+        if isinstance(path, (str, os.PathLike)) and os.path.exists(os.fspath(path)):
+            cfg = os.fspath(path)
+            if os.path.isdir(cfg):
+                cfg = os.path.join(cfg, kwargs.get("subfolder") or "", "config.json")
+            with open(cfg, encoding="utf-8") as f:
+                data = json.load(f)
+        else:
+            keys = ("subfolder", "revision", "cache_dir", "token", "local_files_only")
+            data = cls.get_config_dict(path, **{k: kwargs[k] for k in keys if k in kwargs})[0]
+    except Exception:  # noqa: BLE001 - unreadable or not found: no dispatch
+        return None
+    return data.get("model_type") if isinstance(data, dict) else None
+
+
+__all__ = [
+    "SpiritLMConfig",
+    "SpiritLMQwen2Config",
+    "SpiritLMLayoutMixin",
+    "SPIRIT_LM_CONFIG_CLASSES",
+    "SPIRIT_LM_MODEL_TYPES",
+    "SPIRIT_LM_LAYOUT_FIELDS",
+    "spirit_lm_config_class",
+    "spirit_lm_config_class_for_base",
+]

@@ -36,6 +36,10 @@ SPEECH_MARKER = "[Speech]"
 SPEECH_TOKENIZER_SUBFOLDER = "speech_tokenizer"
 VOCODER_SUBFOLDER = "vocoder"
 
+# What `spirit-lm init` records in a Spirit LM folder (the text model it started from, its licence, the settings);
+# training recipes carry it into their output, model cards read the base model's licence from it.
+INIT_RECORD_FILE = "spirit_lm_init.json"
+
 __all__ = [
     "SAMPLING_RATE",
     "STREAMS",
@@ -53,4 +57,5 @@ __all__ = [
     "SPEECH_MARKER",
     "SPEECH_TOKENIZER_SUBFOLDER",
     "VOCODER_SUBFOLDER",
+    "INIT_RECORD_FILE",
 ]

@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterator, Mapping, Union
 
 import torch
 
-from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_lm import SPIRIT_LM_MODEL_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def check_finite(state: Mapping[str, torch.Tensor], source: PathLike, allow_nonf
 def _is_spirit_folder(path: Path) -> bool:
     try:
         model_type = json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type")
-        return model_type == SpiritLMConfig.model_type
+        return model_type in SPIRIT_LM_MODEL_TYPES
     except (OSError, ValueError, AttributeError):
         return False
 

@@ -19,13 +19,16 @@ import struct
 from pathlib import Path
 from typing import Iterable, List, Optional, Union
 
+from transformers import AutoTokenizer
+
 from .constants import SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
-from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_lm import SPIRIT_LM_MODEL_TYPES, SpiritLMConfig, spirit_lm_config_class
 from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
 from .processing_spirit_lm import SpiritLMProcessor
-from .tokenization_spirit_lm import SpiritLMTokenizerFast, _write_tokenizer_auto_map
+from .modeling_spirit_lm import SPIRIT_LM_MODEL_CLASSES
+from .tokenization_spirit_lm import SpiritLMTokenizerFast, _write_tokenizer_auto_map, is_sentencepiece_tokenizer_folder
 
 PIPELINE_TASK = "spirit-lm"
 CUSTOM_PIPELINE = {
@@ -212,7 +215,7 @@ def _check_weights(folder: Path, what: str) -> None:
 def check_spirit_folder(folder: Union[str, os.PathLike], require_speech_components: bool = True) -> None:
     """Raise :class:`SpiritFolderError` unless ``folder`` is a complete Spirit LM folder.
 
-    Complete means: ``config.json`` of ``model_type: spirit_lm``; whole safetensors weights (a single file or every
+    Complete means: ``config.json`` of a Spirit LM ``model_type`` (``spirit_lm``, ``spirit_lm_qwen2``, ...); whole safetensors weights (a single file or every
     shard of the index); ``tokenizer.model`` or ``tokenizer.json``; and, since every Spirit LM layout has speech units,
     ``speech_tokenizer/`` and ``vocoder/`` with their configs and whole weights, matching the LM: the speech tokenizer
     of the LM's variant making the LM's number of HuBERT units, a vocoder embedding all of them, with pitch and style
@@ -228,9 +231,9 @@ def check_spirit_folder(folder: Union[str, os.PathLike], require_speech_componen
         raise SpiritFolderError(f"{folder} has no config.json: not a Spirit LM folder (convert or save_pretrained one "
                                 "first).")
     raw = _read_json(cfg_path)
-    if raw.get("model_type") != SpiritLMConfig.model_type:
-        raise SpiritFolderError(f"{cfg_path} has model_type {raw.get('model_type')!r}, not 'spirit_lm': this is not a "
-                                "Spirit LM folder.")
+    if raw.get("model_type") not in SPIRIT_LM_MODEL_TYPES:
+        raise SpiritFolderError(f"{cfg_path} has model_type {raw.get('model_type')!r}, not 'spirit_lm' or another Spirit "
+                                f"LM model type {SPIRIT_LM_MODEL_TYPES}: this is not a Spirit LM folder.")
     _check_weights(folder, "language-model")
     if not ((folder / "tokenizer.model").is_file() or (folder / "tokenizer.json").is_file()):
         raise SpiritFolderError(f"{folder} has neither tokenizer.model nor tokenizer.json: the tokenizer is missing.")
@@ -296,14 +299,19 @@ def make_hub_ready(folder, require_speech_components: bool = True) -> Path:
 
     SpiritLMProcessor.register_for_auto_class("AutoProcessor")
     SpiritLMFeatureExtractor.register_for_auto_class("AutoFeatureExtractor")
-    processor = SpiritLMProcessor(SpiritLMFeatureExtractor(), SpiritLMTokenizerFast.from_pretrained(str(folder)))
+    sentencepiece = is_sentencepiece_tokenizer_folder(str(folder))
+    # A BPE Spirit LM tokenizer is the base model's own tokenizer class (loads without remote code).
+    tokenizer = (SpiritLMTokenizerFast if sentencepiece else AutoTokenizer).from_pretrained(str(folder))
+    processor = SpiritLMProcessor(SpiritLMFeatureExtractor(), tokenizer)
     processor.save_pretrained(str(folder))
-    _write_tokenizer_auto_map(str(folder))
+    if sentencepiece:
+        _write_tokenizer_auto_map(str(folder))
 
     config = json.loads(config_path.read_text())
+    config_class = spirit_lm_config_class(config.get("model_type"))
     config.setdefault("auto_map", {}).update(
-        {"AutoConfig": "configuration_spirit_lm.SpiritLMConfig",
-         "AutoModelForCausalLM": "modeling_spirit_lm.SpiritLMForCausalLM"}
+        {"AutoConfig": f"configuration_spirit_lm.{config_class.__name__}",
+         "AutoModelForCausalLM": f"modeling_spirit_lm.{SPIRIT_LM_MODEL_CLASSES[config_class.model_type].__name__}"}
     )
     config["custom_pipelines"] = CUSTOM_PIPELINE
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

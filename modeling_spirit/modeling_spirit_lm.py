@@ -1,7 +1,8 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""Spirit LM language model: a Llama-2 causal LM over the interleaved text/speech vocabulary.
+"""Spirit LM language model: a causal LM (Llama-2 as released; Qwen2 too) over the interleaved text/speech vocabulary.
 
-Beyond :class:`~transformers.LlamaForCausalLM` this module provides
+One class per supported base architecture (:class:`SpiritLMForCausalLM` over Llama, :class:`SpiritLMQwen2ForCausalLM`
+over Qwen2), all sharing :class:`SpiritLMGenerationMixin`. Beyond the base causal LM this module provides
 
 * :class:`SpiritLMModalityLogitsProcessor`: constrains generation to text, speech or anything (batched, any padding);
 * :func:`split_generated_ids` (defined in :mod:`.output_spirit_lm`, the one output path, and re-exported here):
@@ -9,13 +10,14 @@ Beyond :class:`~transformers.LlamaForCausalLM` this module provides
 * :meth:`SpiritLMForCausalLM.generate` with an ``output_modality=`` argument.
 """
 
+import os
 from typing import Dict, List
 
 import torch
-from transformers import LlamaForCausalLM, LogitsProcessor, LogitsProcessorList
+from transformers import LlamaForCausalLM, LogitsProcessor, LogitsProcessorList, Qwen2ForCausalLM
 
 from .components import checked_from_pretrained
-from .configuration_spirit_lm import SpiritLMConfig
+from .configuration_spirit_lm import SpiritLMConfig, SpiritLMQwen2Config, _stored_model_type
 from .constants import STREAMS
 
 # The output path (id classification, segments, drop rules) lives in .output_spirit_lm; these names are re-exported
@@ -97,8 +99,8 @@ class SpiritLMModalityLogitsProcessor(LogitsProcessor):
         return scores.masked_fill(mask, float("-inf"))  # (B, V)
 
 
-class SpiritLMForCausalLM(LlamaForCausalLM):
-    """Spirit LM: a [`LlamaForCausalLM`] whose vocabulary holds text ids, modality markers and speech units.
+class SpiritLMGenerationMixin:
+    """What every Spirit LM model class adds to its base causal LM (put it first among the bases).
 
     ``generate`` accepts two extra keyword arguments:
 
@@ -106,17 +108,29 @@ class SpiritLMForCausalLM(LlamaForCausalLM):
       :class:`SpiritLMModalityLogitsProcessor`. ``None`` (default) constrains nothing.
     * ``original_banned_tokens`` (`bool`, defaults to `False`): the original release's banned sets (speech never
       stops at EOS).
-    """
 
-    config_class = SpiritLMConfig
+    ``from_pretrained`` refuses silent random weights, and a folder holding the Spirit LM of another base
+    architecture loads as that architecture's Spirit LM class (``SpiritLMForCausalLM.from_pretrained(folder)``
+    works for every Spirit LM folder).
+    """
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path, *model_args, **kwargs):
         """`PreTrainedModel.from_pretrained`, refusing silent random weights: a folder of another model type (a
-        speech tokenizer's or vocoder's; a Llama folder is accepted), a damaged file or weights missing from the
-        checkpoint raise :class:`~.components.SpiritLMLoadingError` naming the folder and the keys or file."""
+        speech tokenizer's or vocoder's; a plain folder of the base architecture is accepted), a damaged file or
+        weights missing from the checkpoint raise :class:`~.components.SpiritLMLoadingError` naming the folder and
+        the keys or file. A Spirit LM folder of another base architecture loads with its own Spirit LM class."""
+        config = kwargs.get("config")
+        if config is not None and not isinstance(config, (str, os.PathLike)):
+            stored = getattr(config, "model_type", None)
+        else:
+            stored = _stored_model_type(cls.config_class, config or pretrained_model_name_or_path, kwargs)
+        target = SPIRIT_LM_MODEL_CLASSES.get(stored)
+        if target is not None and target is not cls:
+            return target.from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
+        config_class = cls.config_class
         return checked_from_pretrained(cls, super().from_pretrained, pretrained_model_name_or_path, *model_args,
-                                       model_types=(SpiritLMConfig.model_type, "llama"), **kwargs)
+                                       model_types=(config_class.model_type, config_class.base_model_type), **kwargs)
 
     def generate(self, *args, output_modality=None, original_banned_tokens: bool = False, **kwargs):
         if output_modality is not None:
@@ -127,9 +141,43 @@ class SpiritLMForCausalLM(LlamaForCausalLM):
         return super().generate(*args, **kwargs)
 
 
+class SpiritLMForCausalLM(SpiritLMGenerationMixin, LlamaForCausalLM):
+    """Spirit LM: a [`LlamaForCausalLM`] whose vocabulary holds text ids, modality markers and speech units (the
+    released models). ``generate(output_modality=...)`` and ``from_pretrained``: see
+    :class:`SpiritLMGenerationMixin`."""
+
+    config_class = SpiritLMConfig
+
+
+class SpiritLMQwen2ForCausalLM(SpiritLMGenerationMixin, Qwen2ForCausalLM):
+    """Spirit LM over a Qwen2 text model: a [`Qwen2ForCausalLM`] whose vocabulary holds text ids, modality markers and
+    speech units (config: :class:`~.configuration_spirit_lm.SpiritLMQwen2Config`). ``generate(output_modality=...)``
+    and ``from_pretrained``: see :class:`SpiritLMGenerationMixin`."""
+
+    config_class = SpiritLMQwen2Config
+
+
+# Spirit LM model_type -> model class (one line per base architecture, beside configuration_spirit_lm's).
+SPIRIT_LM_MODEL_CLASSES = {c.config_class.model_type: c for c in (SpiritLMForCausalLM, SpiritLMQwen2ForCausalLM)}
+
+
+def spirit_lm_model_class(config_or_model_type):
+    """The Spirit LM model class for a Spirit LM config (or its ``model_type``); raises a ValueError otherwise."""
+    model_type = getattr(config_or_model_type, "model_type", config_or_model_type)
+    if model_type not in SPIRIT_LM_MODEL_CLASSES:
+        raise ValueError(
+            f"{model_type!r} is not a Spirit LM model type; Spirit LM model types: {sorted(SPIRIT_LM_MODEL_CLASSES)}."
+        )
+    return SPIRIT_LM_MODEL_CLASSES[model_type]
+
+
 __all__ = [
     "OutputModality",
     "SpiritLMForCausalLM",
+    "SpiritLMQwen2ForCausalLM",
+    "SpiritLMGenerationMixin",
+    "SPIRIT_LM_MODEL_CLASSES",
+    "spirit_lm_model_class",
     "SpiritLMModalityLogitsProcessor",
     "SpiritLMSegment",
     "banned_token_ids",

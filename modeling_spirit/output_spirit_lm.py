@@ -66,10 +66,13 @@ class OutputModality(str, enum.Enum):
 
 
 def special_token_ids(config) -> set:
-    """The ids a generated sequence may hold that are no content: ``<unk>`` (0), BOS, EOS (all of them) and PAD."""
-    special = {0}
-    for name in ("bos_token_id", "eos_token_id", "pad_token_id"):
-        v = getattr(config, name, None)
+    """The ids a generated sequence may hold that are no content: ``<unk>``, BOS, EOS (all of them) and PAD.
+
+    ``<unk>`` is the config's ``unk_token_id`` when it has one (``spirit-lm init`` records it for BPE tokenizers,
+    where id 0 is text and ``None`` means no ``<unk>``), else 0 (SentencePiece's ``<unk>``, as in Llama-2)."""
+    special = set()
+    for name in ("unk_token_id", "bos_token_id", "eos_token_id", "pad_token_id"):
+        v = getattr(config, name, 0 if name == "unk_token_id" else None)
         special.update(v if isinstance(v, (list, tuple)) else ([v] if v is not None else []))
     return special
 

@@ -452,6 +452,67 @@ def write_spirit_tokenizer(
     return SpiritLMTokenizer(model_path)
 
 
+def is_sentencepiece_tokenizer_folder(folder: str) -> bool:
+    """Whether the Spirit LM tokenizer in ``folder`` is the SentencePiece one (:class:`SpiritLMTokenizer` /
+    :class:`SpiritLMTokenizerFast`, with ``tokenizer.model``) rather than a base model's BPE tokenizer with the Spirit
+    LM tokens added (:func:`write_spirit_bpe_tokenizer`)."""
+    path = os.path.join(folder, "tokenizer_config.json")
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                cls = (json.load(f) or {}).get("tokenizer_class")
+        except (OSError, ValueError, AttributeError):
+            cls = None
+        if cls:
+            return str(cls).startswith("SpiritLMTokenizer")
+    return os.path.isfile(os.path.join(folder, "tokenizer.model"))
+
+
+def add_layout_tokens(tokenizer, config):
+    """Add ``config``'s marker and unit tokens (:meth:`SpiritLMConfig.layout_tokens`) to a ``tokenizers``-backed
+    (fast) text tokenizer, in place, at exactly their layout ids, and return it.
+
+    The tokens are added as non-special, non-normalized added tokens: ``tokenizers`` splits them out of the input
+    before its normalizer and pre-tokenizer run, so a unit string ``[Hu12][Hu7]`` becomes exactly one id per unit
+    (no space is added, nothing merges across them) for byte-level BPE (GPT-2, Qwen2, Llama-3) and SentencePiece-style
+    BPE alike, and decoding writes them back verbatim. The layout must follow the tokenizer's ids:
+    ``config.text_vocab_size == len(tokenizer)`` and the layout ids contiguous from there (the default layout).
+    """
+    from tokenizers import AddedToken
+
+    tokens = config.layout_tokens()
+    first = len(tokenizer)
+    if config.text_vocab_size != first or [i for i, _ in tokens] != list(range(first, first + len(tokens))):
+        raise ValueError(
+            f"The tokenizer has {first} ids but the layout has text_vocab_size={config.text_vocab_size} and its "
+            f"tokens at ids {tokens[0][0]}..{tokens[-1][0]} ({len(tokens)} tokens): tokens added to a BPE tokenizer "
+            "take the next free ids, so build the config with text_vocab_size=len(tokenizer) and the default "
+            "(contiguous) offsets."
+        )
+    vocab = tokenizer.get_vocab()
+    clash = [t for _, t in tokens if t in vocab]
+    if clash:
+        raise ValueError(f"The tokenizer already has the Spirit LM tokens {clash[:5]}; start from a plain text tokenizer.")
+    tokenizer.add_tokens([AddedToken(t, normalized=False, special=False, single_word=False, lstrip=False, rstrip=False)
+                          for _, t in tokens])
+    ids = tokenizer.convert_tokens_to_ids([t for _, t in tokens])
+    wrong = [(t, i, got) for (i, t), got in zip(tokens, ids) if i != got]
+    if wrong:
+        raise ValueError(f"Added tokens landed on other ids than the layout's (token, layout id, id): {wrong[:5]}.")
+    return tokenizer
+
+
+def write_spirit_bpe_tokenizer(text_tokenizer, config, output_dir: str):
+    """Write a Spirit LM tokenizer for ``config``'s layout into ``output_dir``: the base model's own fast tokenizer
+    (``text_tokenizer``, a BPE such as GPT-2's, Qwen2's or Llama-3's) with the Spirit LM tokens added at their ids
+    (:func:`add_layout_tokens`). The folder loads with ``AutoTokenizer`` as the base tokenizer class (no remote code
+    needed). Returns the tokenizer."""
+    os.makedirs(output_dir, exist_ok=True)
+    tokenizer = add_layout_tokens(text_tokenizer, config)
+    tokenizer.save_pretrained(output_dir)
+    return tokenizer
+
+
 def _write_tokenizer_auto_map(output_dir: str, add_bos_token: bool = True, add_eos_token: bool = False) -> None:
     """Point ``AutoTokenizer`` at these classes (remote code) and copy this module next to them."""
     target = os.path.join(output_dir, os.path.basename(__file__))
@@ -477,4 +538,7 @@ __all__ = [
     "add_layout_pieces",
     "train_text_sentencepiece",
     "write_spirit_tokenizer",
+    "add_layout_tokens",
+    "write_spirit_bpe_tokenizer",
+    "is_sentencepiece_tokenizer_folder",
 ]

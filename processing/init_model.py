@@ -1,27 +1,38 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""Start a Spirit LM from a Llama-family text model: add the speech tokens with the exact Spirit LM layout.
+"""Start a Spirit LM from a text model: add the speech tokens to its vocabulary, recording their ids in the config.
 
 ```python
 from processing.init_model import init_spirit_lm
 init_spirit_lm("meta-llama/Llama-2-7b-hf", "expressive", "spirit-lm-init", speech_components="spirit-lm-expressive-7b")
+init_spirit_lm("HuggingFaceTB/SmolLM2-135M", "base", "spirit-smollm2")        # Llama architecture, GPT-2 BPE
+init_spirit_lm("Qwen/Qwen2.5-0.5B", "base", "spirit-qwen2.5")                 # Qwen2 architecture, byte-level BPE
 ```
 
 Command line (registered as ``spirit-lm init``; also ``python -m processing.init_model``)::
 
-    spirit-lm init --text-model PATH --variant base|expressive --output-dir OUT [--speech-components FOLDER]
+    spirit-lm init --text-model PATH_OR_ID --variant base|expressive --output-dir OUT [--speech-components FOLDER]
 
 What it does:
 
-* **Layout.** ``text_vocab_size`` = the text model's SentencePiece piece count (32000 for Llama-2), then ``[Text]``,
-  ``[Speech]``, ``[Hu0..500]`` and, for ``expressive``, ``[Pi0..63]`` and ``[St0..99]``, padded to a multiple of 64
-  (base) / 256 (expressive) rows: exactly :class:`SpiritLMConfig`'s layout, so a Llama-2 start gives the released
-  ids (32000, 32001, 32002-32502, ...). The speech tokens become SentencePiece ``USER_DEFINED`` pieces of
-  ``tokenizer.model`` (:func:`add_layout_pieces`), and the slow and fast Spirit LM tokenizers are written.
-* **Supported text models.** ``model_type == "llama"`` checkpoints with a SentencePiece BPE ``tokenizer.model``
-  (Llama-1/2, TinyLlama, Vicuna, CodeLlama, OpenLLaMA...). Models whose tokenizer is only a ``tokenizer.json``
-  (Llama-3 tiktoken-style BPE, most newer models) are refused with an explanation: Spirit LM's tokenizers are
-  SentencePiece-exact by design. If the text model has more embedding rows than pieces, the extra rows stay in place
-  as unused pieces (``<unusedN>``), so every text id keeps its row.
+* **Architecture.** Any ``AutoModelForCausalLM`` whose architecture has a Spirit LM class (tied or untied
+  embeddings, GQA): ``llama`` → :class:`SpiritLMConfig` / :class:`SpiritLMForCausalLM` (``model_type: spirit_lm``),
+  ``qwen2`` → :class:`SpiritLMQwen2Config` / :class:`SpiritLMQwen2ForCausalLM` (``model_type: spirit_lm_qwen2``).
+  Every setting of the text model's config is kept; the Spirit LM layout is added to it.
+* **Layout.** ``[Text]``, ``[Speech]``, ``[Hu0..500]`` and, for ``expressive``, ``[Pi0..63]`` and ``[St0..99]``
+  follow the text ids, padded to a multiple of 64 (base) / 256 (expressive) rows; the ids are recorded in the
+  config (``text_vocab_size``, ``text_marker_id``, ``speech_marker_id``, ``hubert_offset``...), which is all that
+  prompts, generation, the output path, the recipes and evaluation read.
+* **Tokenizer.** Two kinds:
+
+  - a SentencePiece BPE ``tokenizer.model`` (Llama-1/2, TinyLlama, Mistral-v0.1...): ``text_vocab_size`` = the model's
+    embedding rows (extra rows become unused pieces ``<unusedN>``), the speech tokens become ``USER_DEFINED`` pieces,
+    and the Spirit LM SentencePiece tokenizers are written (:class:`SpiritLMTokenizer` /
+    :class:`SpiritLMTokenizerFast`). A Llama-2 start gives exactly the released ids (32000, 32001, 32002-32502...).
+  - otherwise the text model's fast tokenizer (``tokenizer.json``: GPT-2/SmolLM2, Qwen2, Llama-3 byte-level BPE...):
+    ``text_vocab_size`` = ``len(tokenizer)`` and the speech tokens are added tokens at the next ids
+    (:func:`~modeling_spirit.tokenization_spirit_lm.add_layout_tokens`: one id per unit, nothing merges across them);
+    the folder keeps the base tokenizer class. Embedding rows the text model had beyond ``len(tokenizer)`` (unused
+    padding rows, as Qwen2's) are not kept: the speech tokens take their ids.
 * **New embedding rows** (input embeddings and, when untied, the output head): each marker/unit row is the mean of
   the text rows plus Gaussian noise with ``noise_scale`` (default 0.1) times the per-dimension standard deviation of
   the text rows, seeded (``seed``). The mean keeps the new tokens' initial logits at the level of an average text
@@ -31,32 +42,34 @@ What it does:
 * **RoPE θ = 100 000** (paper App. A), other rotary settings kept; ``rope_theta=None`` keeps the text model's.
 * **Speech components.** ``speech_components`` (a Spirit LM folder, or any folder with ``speech_tokenizer/`` and
   ``vocoder/``) are copied in, after checking that the speech tokenizer's variant and HuBERT codebook fit the layout.
-* ``spirit_lm_init.json`` records the text model, the init settings, and the speech tokenizer's fingerprint.
+* ``spirit_lm_init.json`` records the text model, its architecture, tokenizer kind and licence (the result is a
+  derivative of the text model: its licence applies, and the model card says so), the init settings, and the speech
+  tokenizer's fingerprint.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
 import sys
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from modeling_spirit.configuration_spirit_lm import VARIANTS, SpiritLMConfig
-from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
-from modeling_spirit.tokenization_spirit_lm import _sp_model_proto, write_spirit_tokenizer
+from transformers import PreTrainedConfig
+
+from modeling_spirit.constants import INIT_RECORD_FILE
+from modeling_spirit.configuration_spirit_lm import SPIRIT_LM_LAYOUT_FIELDS, VARIANTS, spirit_lm_config_class_for_base
+from modeling_spirit.modeling_spirit_lm import spirit_lm_model_class
+from modeling_spirit.tokenization_spirit_lm import _sp_model_proto, write_spirit_bpe_tokenizer, write_spirit_tokenizer
 
 from .encode_units import load_speech_tokenizer, speech_tokenizer_fingerprint
 
 SPIRIT_TOKEN_EXAMPLES = ("[Text]", "[Speech]", "[Hu0]", "[Pi0]", "[St0]")
-_LLAMA_KEYS = (
-    "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-    "hidden_act", "max_position_embeddings", "initializer_range", "rms_norm_eps", "use_cache", "bos_token_id",
-    "eos_token_id", "pad_token_id", "pretraining_tp", "tie_word_embeddings", "attention_bias", "attention_dropout",
-    "mlp_bias", "head_dim",
-)
-INIT_FILE = "spirit_lm_init.json"
+# Config fields that are the layout's to set, not the text model's to copy.
+_LAYOUT_OWNED = ("vocab_size", "rope_parameters")
+INIT_FILE = INIT_RECORD_FILE
 
 
 class InitError(ValueError):
@@ -68,7 +81,8 @@ def _resolve(path: str) -> str:
         return path
     from huggingface_hub import snapshot_download
 
-    return snapshot_download(path, allow_patterns=["*.json", "*.model", "*.safetensors", "*.bin", "*.txt"])
+    return snapshot_download(path, allow_patterns=["*.json", "*.model", "*.safetensors", "*.bin", "*.txt", "*.md",
+                                                   "LICENSE*"])
 
 
 def _read_json(path: str) -> dict:
@@ -78,42 +92,88 @@ def _read_json(path: str) -> dict:
         return json.load(f)
 
 
-def _check_tokenizer(text_dir: str) -> "Any":
-    """The text model's SentencePiece proto; refuses unsupported tokenizers and existing Spirit LM tokens."""
-    sp_path = os.path.join(text_dir, "tokenizer.model")
-    if not os.path.isfile(sp_path):
-        has_json = os.path.isfile(os.path.join(text_dir, "tokenizer.json"))
-        raise InitError(
-            f"{text_dir} has no SentencePiece `tokenizer.model`"
-            + (" (only a `tokenizer.json`, e.g. a Llama-3-style tiktoken BPE)" if has_json else "")
-            + ". Spirit LM's tokenizers are SentencePiece-exact (the speech tokens are USER_DEFINED pieces of the "
-            "Llama-2 SentencePiece model), so `spirit-lm init` supports Llama-family text models that ship a "
-            "SentencePiece BPE tokenizer.model (Llama-1/2, TinyLlama, Vicuna, CodeLlama, OpenLLaMA, ...)."
-        )
-    with open(sp_path, "rb") as f:
-        proto = _sp_model_proto(f.read())
-    if proto.trainer_spec.model_type != 2:
-        raise InitError(
-            f"{sp_path} is a SentencePiece model of type {proto.trainer_spec.model_type}, not BPE (2); Spirit LM's "
-            "tokenizers reproduce Llama's SentencePiece BPE. Use a text model with a BPE tokenizer.model."
-        )
-    pieces = {p.piece: i for i, p in enumerate(proto.pieces)}
+def _existing_added_tokens(text_dir: str) -> set:
     added = set()
-    for name in ("tokenizer_config.json",):
-        for tok in (_read_json(os.path.join(text_dir, name)).get("added_tokens_decoder") or {}).values():
-            added.add(tok["content"] if isinstance(tok, dict) else str(tok))
+    for tok in (_read_json(os.path.join(text_dir, "tokenizer_config.json")).get("added_tokens_decoder") or {}).values():
+        added.add(tok["content"] if isinstance(tok, dict) else str(tok))
     added |= set(_read_json(os.path.join(text_dir, "added_tokens.json")))
-    for tok in _read_json(os.path.join(text_dir, "tokenizer.json")).get("added_tokens") or []:
-        added.add(tok.get("content"))
-    clash = [t for t in SPIRIT_TOKEN_EXAMPLES if t in pieces or t in added]
+    tokenizer_json = os.path.join(text_dir, "tokenizer.json")
+    try:
+        for tok in _read_json(tokenizer_json).get("added_tokens") or []:
+            added.add(tok.get("content"))
+    except (ValueError, AttributeError):
+        pass  # unreadable: loading the tokenizer reports it
+    return added
+
+
+def _refuse_clash(text_dir: str, vocab: Dict[str, int], where: str) -> None:
+    added = _existing_added_tokens(text_dir)
+    clash = [t for t in SPIRIT_TOKEN_EXAMPLES if t in vocab or t in added]
     if clash:
-        where = f"id {pieces[clash[0]]} of tokenizer.model" if clash[0] in pieces else "its added tokens"
+        at = f"id {vocab[clash[0]]} of {where}" if clash[0] in vocab else "its added tokens"
         raise InitError(
-            f"The text model at {text_dir} already has the Spirit LM token {clash[0]!r} ({where}); tokens found: "
+            f"The text model at {text_dir} already has the Spirit LM token {clash[0]!r} ({at}); tokens found: "
             f"{clash}. It is probably a Spirit LM already (load it with SpiritLMForCausalLM), or its vocabulary "
             "uses these names for something else; start from the plain text model."
         )
+
+
+def _sentencepiece_proto(text_dir: str) -> "Any":
+    """The text model's SentencePiece BPE proto when it ships one (``tokenizer.model``), else ``None`` (the fast
+    tokenizer is used). Refuses a non-BPE SentencePiece model without a ``tokenizer.json`` to fall back on, and
+    existing Spirit LM tokens."""
+    sp_path = os.path.join(text_dir, "tokenizer.model")
+    if not os.path.isfile(sp_path):
+        return None
+    with open(sp_path, "rb") as f:
+        proto = _sp_model_proto(f.read())
+    if proto.trainer_spec.model_type != 2:
+        if os.path.isfile(os.path.join(text_dir, "tokenizer.json")):
+            return None
+        raise InitError(
+            f"{sp_path} is a SentencePiece model of type {proto.trainer_spec.model_type}, not BPE (2), and there is no "
+            "tokenizer.json: Spirit LM's SentencePiece tokenizers reproduce Llama's SentencePiece BPE. Use a text "
+            "model with a BPE tokenizer.model or a fast tokenizer (tokenizer.json)."
+        )
+    _refuse_clash(text_dir, {p.piece: i for i, p in enumerate(proto.pieces)}, "tokenizer.model")
     return proto
+
+
+def _fast_tokenizer(text_dir: str):
+    """The text model's ``tokenizers``-backed tokenizer (``AutoTokenizer``), refusing a slow-only one and existing
+    Spirit LM tokens."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(text_dir)
+    except Exception as err:  # noqa: BLE001 - any loading failure is reported with the folder
+        raise InitError(
+            f"Cannot load the tokenizer of {text_dir} with AutoTokenizer ({type(err).__name__}: {err}). `spirit-lm "
+            "init` needs a SentencePiece BPE tokenizer.model or a fast tokenizer (tokenizer.json)."
+        ) from err
+    if getattr(tokenizer, "_tokenizer", None) is None:
+        raise InitError(
+            f"The tokenizer of {text_dir} ({type(tokenizer).__name__}) is not a `tokenizers`-backed (fast) tokenizer "
+            "and there is no SentencePiece BPE tokenizer.model; save a tokenizer.json for it first."
+        )
+    _refuse_clash(text_dir, tokenizer.get_vocab(), "the tokenizer")
+    return tokenizer
+
+
+def _base_licence(text_dir: str, text_config) -> Optional[str]:
+    """The text model's licence as its model card states it (``license:`` of the README's YAML header), if any."""
+    readme = os.path.join(text_dir, "README.md")
+    if os.path.isfile(readme):
+        with open(readme, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        if text.startswith("---"):
+            header = text[3:].split("\n---", 1)[0]
+            for line in header.splitlines():
+                if line.strip().startswith("license:"):
+                    value = line.split(":", 1)[1].strip().strip("'\"")
+                    if value:
+                        return value
+    return None
 
 
 def _rope_parameters(text_config, rope_theta: Optional[float]) -> dict:
@@ -124,6 +184,13 @@ def _rope_parameters(text_config, rope_theta: Optional[float]) -> dict:
     if rope_theta is not None:
         params["rope_theta"] = float(rope_theta)
     return params
+
+
+def _text_config_kwargs(text_config, config_class) -> Dict[str, Any]:
+    """The text model's own settings (the base architecture's config fields), to carry into the Spirit LM config."""
+    own = {f.name for f in dataclasses.fields(config_class)} - {f.name for f in dataclasses.fields(PreTrainedConfig)}
+    own -= set(_LAYOUT_OWNED) | set(SPIRIT_LM_LAYOUT_FIELDS)
+    return {k: getattr(text_config, k) for k in sorted(own) if getattr(text_config, k, None) is not None}
 
 
 def _check_speech_components(folder: str, variant: str, config) -> Dict[str, Any]:
@@ -151,6 +218,14 @@ def _check_speech_components(folder: str, variant: str, config) -> Dict[str, Any
     return speech_tokenizer_fingerprint(tok)
 
 
+def _embedding_names(model) -> Tuple[List[str], List[str]]:
+    """State-dict names of the input embedding matrix and of the output head (all names a tied matrix has)."""
+    inp, out = model.get_input_embeddings().weight, model.get_output_embeddings().weight
+    names = list(model.named_parameters(remove_duplicate=False))
+    in_names = [n for n, p in names if p is inp]
+    return in_names, [n for n, p in names if p is out and n not in in_names]
+
+
 def init_spirit_lm(
     text_model_path: str,
     variant: str = "base",
@@ -164,11 +239,11 @@ def init_spirit_lm(
     dtype: Optional[str] = None,
     overwrite: bool = False,
 ) -> str:
-    """Write a Spirit LM folder initialised from a Llama-family text model (see the module docstring).
+    """Write a Spirit LM folder initialised from a text model (see the module docstring).
 
     Args:
-        text_model_path (`str`): a local folder or Hub id of a ``LlamaForCausalLM`` with a SentencePiece
-            ``tokenizer.model``.
+        text_model_path (`str`): a local folder or Hub id of an ``AutoModelForCausalLM`` of a supported architecture
+            (``llama``, ``qwen2``) with a SentencePiece BPE ``tokenizer.model`` or a fast tokenizer.
         variant (`str`): ``"base"`` or ``"expressive"``.
         output_dir (`str`): the Spirit LM folder to write (must not exist or be empty, unless ``overwrite``).
         speech_components (`str`, *optional*): a folder with ``speech_tokenizer/`` and ``vocoder/`` to copy in.
@@ -184,7 +259,7 @@ def init_spirit_lm(
         `str`: ``output_dir``.
     """
     import torch
-    from transformers import AutoConfig, GenerationConfig, LlamaForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
 
     if variant not in VARIANTS:
         raise InitError(f"`variant` is {variant!r}; allowed: {VARIANTS}.")
@@ -194,25 +269,37 @@ def init_spirit_lm(
         raise InitError(f"{output_dir} exists and is not empty; choose another --output-dir or pass --overwrite.")
     text_dir = _resolve(text_model_path)
     text_config = AutoConfig.from_pretrained(text_dir)
-    if text_config.model_type != "llama":
-        raise InitError(
-            f"{text_model_path} is a {text_config.model_type!r} model; Spirit LM is a Llama model "
-            "(`model_type: llama`, e.g. Llama-2, TinyLlama). Other architectures are not supported."
-        )
-    proto = _check_tokenizer(text_dir)
-    n_pieces = len(proto.pieces)
+    try:
+        config_class = spirit_lm_config_class_for_base(text_config.model_type)
+    except ValueError as err:
+        raise InitError(f"{text_model_path}: {err}") from None
+    proto = _sentencepiece_proto(text_dir)
     n_rows = int(text_config.vocab_size)
-    if n_rows < n_pieces:
+    if proto is not None:
+        tokenizer_kind, fast_tokenizer = "sentencepiece", None
+        n_text = len(proto.pieces)
+        text_vocab_size = n_rows  # extra rows stay as unused pieces: every text id keeps its row
+    else:
+        tokenizer_kind, fast_tokenizer = "bpe", _fast_tokenizer(text_dir)
+        n_text = text_vocab_size = len(fast_tokenizer)
+    if n_rows < n_text:
         raise InitError(
-            f"{text_model_path}'s tokenizer.model has {n_pieces} pieces but the model only {n_rows} embedding rows."
+            f"{text_model_path}'s tokenizer has {n_text} ids but the model only {n_rows} embedding rows."
         )
-    kwargs = {k: getattr(text_config, k) for k in _LLAMA_KEYS if getattr(text_config, k, None) is not None}
-    config = SpiritLMConfig(
-        variant=variant, text_vocab_size=n_rows, rope_parameters=_rope_parameters(text_config, rope_theta), **kwargs
+    kwargs = _text_config_kwargs(text_config, type(text_config))
+    if fast_tokenizer is not None:
+        kwargs["unk_token_id"] = fast_tokenizer.unk_token_id  # id 0 is text here (no <unk> at 0 as in SentencePiece)
+    config = config_class(
+        variant=variant, text_vocab_size=text_vocab_size, rope_parameters=_rope_parameters(text_config, rope_theta),
+        **kwargs,
     )
     fingerprint = _check_speech_components(speech_components, variant, config) if speech_components else None
 
-    text_model = LlamaForCausalLM.from_pretrained(text_dir, dtype=getattr(torch, dtype) if dtype else "auto")
+    text_model = AutoModelForCausalLM.from_pretrained(text_dir, dtype=getattr(torch, dtype) if dtype else "auto")
+    if type(text_model).config_class is not type(text_config):
+        raise InitError(f"{text_model_path} loads as {type(text_model).__name__}, not a causal LM of its config's "
+                        f"architecture {text_config.model_type!r}.")
+    in_names, out_names = _embedding_names(text_model)
     old_in = text_model.get_input_embeddings().weight.detach()  # (n_rows, H)
     tied = bool(config.tie_word_embeddings)
     old_out = None if tied else text_model.get_output_embeddings().weight.detach()
@@ -220,11 +307,11 @@ def init_spirit_lm(
     layout_ids = sorted(i for i, _ in config.layout_tokens())
 
     def grow(old: torch.Tensor) -> torch.Tensor:
-        text = old[:n_rows].float()  # (n_rows, H)
+        text = old[:text_vocab_size].float()  # (text_vocab_size, H)
         new = torch.empty(config.vocab_size, old.shape[1], dtype=torch.float32)
-        new[:n_rows] = text
+        new[:text_vocab_size] = text
         mean = text.mean(dim=0)  # (H,)
-        new[n_rows:] = mean
+        new[text_vocab_size:] = mean
         idx = torch.tensor(layout_ids)
         if init == "mean":
             std = text.std(dim=0)  # (H,)
@@ -235,19 +322,26 @@ def init_spirit_lm(
         return new.to(old.dtype)
 
     state = {k: v for k, v in text_model.state_dict().items() if not k.endswith(".rotary_emb.inv_freq")}
-    state["model.embed_tokens.weight"] = grow(old_in)
-    if tied:
-        state.pop("lm_head.weight", None)
-    else:
-        state["lm_head.weight"] = grow(old_out)
+    new_in = grow(old_in)
+    for name in in_names:
+        state[name] = new_in
+    new_out = None if tied else grow(old_out)
+    for name in out_names:
+        if tied:
+            state.pop(name, None)
+        else:
+            state[name] = new_out
     target_dtype = old_in.dtype
     del text_model
+    model_class = spirit_lm_model_class(config)
     with torch.device("meta"):
-        model = SpiritLMForCausalLM(config)
+        model = model_class(config)
     model.load_state_dict(state, strict=not tied, assign=True)
     if tied:
         model.tie_weights()
-    model.model.rotary_emb = type(model.model.rotary_emb)(config=config)
+    rotary = getattr(model.model, "rotary_emb", None)
+    if rotary is not None:
+        model.model.rotary_emb = type(rotary)(config=config)
     model.config.dtype = target_dtype
     gen_path = os.path.join(text_dir, "generation_config.json")
     model.generation_config = GenerationConfig.from_pretrained(text_dir) if os.path.isfile(gen_path) else \
@@ -255,21 +349,29 @@ def init_spirit_lm(
     if os.path.isdir(output_dir) and overwrite:
         shutil.rmtree(output_dir)
     os.makedirs(output_dir, exist_ok=True)
-    SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
+    model_class.register_for_auto_class("AutoModelForCausalLM")
     config.register_for_auto_class()
     model.save_pretrained(output_dir)
-    write_spirit_tokenizer(
-        os.path.join(text_dir, "tokenizer.model"), config, output_dir,
-        pad_text_to=n_rows if n_rows > n_pieces else None,
-    )
+    if proto is not None:
+        write_spirit_tokenizer(
+            os.path.join(text_dir, "tokenizer.model"), config, output_dir,
+            pad_text_to=n_rows if n_rows > n_text else None,
+        )
+    else:
+        write_spirit_bpe_tokenizer(fast_tokenizer, config, output_dir)
     if speech_components:
         for sub in ("speech_tokenizer", "vocoder"):
             shutil.copytree(os.path.join(speech_components, sub), os.path.join(output_dir, sub))
     record = {
         "text_model": text_model_path,
+        "base_model_type": text_config.model_type,
+        "model_type": config.model_type,
+        "base_model_license": _base_licence(text_dir, text_config),
+        "tokenizer": tokenizer_kind,
         "variant": variant,
-        "text_vocab_size": n_rows,
-        "text_pieces": n_pieces,
+        "text_vocab_size": text_vocab_size,
+        "text_pieces": n_text,
+        "text_model_rows": n_rows,
         "vocab_size": config.vocab_size,
         "rope_parameters": config.rope_parameters,
         "init": init,
@@ -285,9 +387,9 @@ def init_spirit_lm(
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spirit-lm init",
-                                description="Start a Spirit LM from a Llama-family text model (adds the speech tokens).")
-    p.add_argument("--text-model", required=True, help="Folder or Hub id of a Llama model with a SentencePiece "
-                   "tokenizer.model.")
+                                description="Start a Spirit LM from a text model (adds the speech tokens).")
+    p.add_argument("--text-model", required=True, help="Folder or Hub id of a causal LM (Llama or Qwen2 "
+                   "architecture) with a SentencePiece BPE tokenizer.model or a fast tokenizer (tokenizer.json).")
     p.add_argument("--variant", choices=VARIANTS, required=True)
     p.add_argument("--output-dir", required=True)
     p.add_argument("--speech-components", default=None, help="Folder with speech_tokenizer/ and vocoder/ to copy in "

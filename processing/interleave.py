@@ -59,7 +59,7 @@ from modeling_spirit.constants import (
     TEXT_MARKER,
     VARIANTS,
 )
-from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
+from modeling_spirit.configuration_spirit_lm import SPIRIT_LM_MODEL_TYPES, SpiritLMLayoutMixin, spirit_lm_config_class
 from modeling_spirit.configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
 from modeling_spirit.units import DEFAULT_STREAM_SIZES, units_to_string
 
@@ -151,15 +151,15 @@ def codebook_sizes(model) -> Dict[str, int]:
             raise ValueError(f"{os.fspath(model)} has no config.json: pass a Spirit LM or speech-tokenizer folder.")
         with open(path, encoding="utf-8") as f:
             model_type = json.load(f).get("model_type")
-        config_class = SpiritLMConfig if model_type == SpiritLMConfig.model_type else SpiritLMSpeechTokenizerConfig
+        config_class = spirit_lm_config_class(model_type) or SpiritLMSpeechTokenizerConfig
         if model_type != config_class.model_type:
             raise ValueError(
-                f"{path} has model_type {model_type!r}; expected {SpiritLMConfig.model_type!r} or "
+                f"{path} has model_type {model_type!r}; expected a Spirit LM model type {SPIRIT_LM_MODEL_TYPES} or "
                 f"{SpiritLMSpeechTokenizerConfig.model_type!r}."
             )
         config = config_class.from_pretrained(os.fspath(model))
     config = getattr(config, "config", config)  # a model object
-    if isinstance(config, SpiritLMConfig):
+    if isinstance(config, SpiritLMLayoutMixin):
         return dict(config.stream_sizes)
     if isinstance(config, SpiritLMSpeechTokenizerConfig):
         sizes = {"hubert": config.quantizer_vocab_size + 1}

@@ -423,7 +423,7 @@ register_main("align", "force-align English transcripts to audio (word timings f
               align.main)
 register_main("interleave", "build training text (speech, text, interleaved, ASR, TTS) from encoded data",
               interleave.main)
-register_main("init", "start a Spirit LM from a Llama-family text model (adds the speech tokens)",
+register_main("init", "start a Spirit LM from any causal text LM (Llama, Qwen2; adds the speech tokens)",
               init_model.main)
 register_main("toy-corpus", "synthesise the toy English corpus (festival + espeak-ng, word timings, splits)",
               toy_corpus.main)

@@ -8,7 +8,7 @@
   :func:`processing.interleave.build_training_texts`; a weighted mixture of such sources (``dataset_mixture``).
   Units from another speech tokenizer than the model's are refused.
 * :func:`load_spirit_model` / :func:`load_spirit_tokenizer`: the Spirit LM class and the folder's own tokenizer
-  (exact ids; pad token ``</s>`` when the folder has none).
+  (exact ids; pad token ``</s>``, else EOS, when the folder has none).
 * :func:`save_hub_ready`: ``trainer.save_model(out)``, the tokenizer, ``speech_tokenizer/`` and ``vocoder/`` copied
   from the starting folder, LoRA adapters merged into the saved weights (the adapter itself kept in ``out/adapter/``),
   :func:`modeling_spirit.hub_folder.make_hub_ready`.
@@ -32,8 +32,9 @@ from trl import ScriptArguments
 import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
 from hub_cards.push import push_spirit_lm
 from modeling_spirit.constants import (
-    SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER,
+    INIT_RECORD_FILE, SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER, VARIANTS, VOCODER_SUBFOLDER,
 )
+from modeling_spirit.configuration_spirit_lm import SPIRIT_LM_MODEL_TYPES
 from modeling_spirit.hub_folder import make_hub_ready, pickle_kind
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM
 from processing.encode_units import (
@@ -144,10 +145,11 @@ def resolve_model_folder(name_or_path: str, revision: Optional[str] = None) -> P
     if not cfg_path.is_file():
         raise ValueError(f"{name_or_path} has no config.json: not a model folder.")
     model_type = json.loads(cfg_path.read_text()).get("model_type")
-    if model_type != "spirit_lm":
+    if model_type not in SPIRIT_LM_MODEL_TYPES:
         raise ValueError(
-            f"{name_or_path} is a {model_type!r} model, not a Spirit LM (model_type 'spirit_lm'). Start from a Spirit "
-            "LM folder: `spirit-lm convert` (Meta's checkpoints) or `spirit-lm init --text-model ...` (a Llama)."
+            f"{name_or_path} is a {model_type!r} model, not a Spirit LM (model_type 'spirit_lm' or another of "
+            f"{SPIRIT_LM_MODEL_TYPES}). Start from a Spirit LM folder: `spirit-lm convert` (Meta's checkpoints) or "
+            "`spirit-lm init --text-model ...` (a Llama, Qwen2... text model)."
         )
     return folder
 
@@ -171,14 +173,16 @@ def load_spirit_model(folder, model_args=None, training: bool = False):
 
 
 def load_spirit_tokenizer(folder):
-    """The folder's own tokenizer (exact Spirit LM ids); ``</s>`` becomes the pad token when there is none."""
+    """The folder's own tokenizer (exact Spirit LM ids); ``</s>`` (else the EOS token) becomes the pad token when there
+    is none."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))
     if tok.pad_token is None:
-        if "</s>" not in tok.get_vocab():
-            raise ValueError(f"The tokenizer of {folder} has no pad token and no '</s>' to pad with.")
-        tok.pad_token = "</s>"
+        pad = "</s>" if "</s>" in tok.get_vocab() else tok.eos_token
+        if pad is None:
+            raise ValueError(f"The tokenizer of {folder} has no pad token, no '</s>' and no EOS token to pad with.")
+        tok.pad_token = pad
     return tok
 
 
@@ -470,6 +474,8 @@ def save_hub_ready(trainer, tokenizer, model_folder, final_dir, model_args=None,
             merged.config.use_cache = True
             merged.save_pretrained(str(final))
         copy_tokenizer(model_folder, final, tokenizer)
+        if (Path(model_folder) / INIT_RECORD_FILE).is_file():  # where the weights started (base text model, its licence)
+            shutil.copyfile(Path(model_folder) / INIT_RECORD_FILE, final / INIT_RECORD_FILE)
         for sub in (SPEECH_TOKENIZER_SUBFOLDER, VOCODER_SUBFOLDER):
             src = Path(model_folder) / sub
             if src.is_dir():

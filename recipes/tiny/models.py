@@ -181,4 +181,84 @@ def build_tiny_spirit_lm(output_dir: str, variant: str = "base", seed: int = 0, 
     return output_dir
 
 
-__all__ = ["build_tiny_spirit_lm", "build_tiny_tokenizer", "build_tiny_vocoder", "build_tiny_speech_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
+# ---------------------------------------------------------------------------------------------------------------
+# Tiny *text* models (no speech tokens): what `spirit-lm init` starts from, built offline
+# ---------------------------------------------------------------------------------------------------------------
+
+TEXT_MODEL_ARCHITECTURES = ("llama", "qwen2")
+TEXT_TOKENIZER_KINDS = ("sentencepiece", "gpt2", "qwen2")
+TINY_TEXT_MODEL_LICENSE = "apache-2.0"
+
+
+def build_tiny_bpe_tokenizer(kind: str = "gpt2", vocab_size: int = 400, seed: int = 0):
+    """A byte-level BPE text tokenizer trained offline on :func:`tiny_corpus`, as the real class of ``kind`` builds it
+    from a vocabulary and merges: ``"gpt2"`` (:class:`~transformers.GPT2Tokenizer`: ByteLevel pre-tokenizer, GPT-2 /
+    SmolLM2 style, ``<|endoftext|>`` as BOS/EOS/UNK) or ``"qwen2"`` (:class:`~transformers.Qwen2Tokenizer`: NFC +
+    Qwen's split regex, no BOS, and two chat tokens added after the vocabulary as Qwen2 has)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import GPT2Tokenizer, Qwen2Tokenizer
+
+    if kind not in ("gpt2", "qwen2"):
+        raise ValueError(f"`kind` is {kind!r}; allowed: 'gpt2', 'qwen2'.")
+    trainer_tok = Tokenizer(models.BPE())
+    trainer_tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer_tok.train_from_iterator(tiny_corpus(seed=seed), trainer)
+    model = json.loads(trainer_tok.to_str())["model"]
+    vocab, merges = model["vocab"], [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    if kind == "gpt2":
+        return GPT2Tokenizer(vocab=vocab, merges=merges)
+    tok = Qwen2Tokenizer(vocab=vocab, merges=merges)
+    tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    return tok
+
+
+def build_tiny_text_model(output_dir: str, architecture: str = "llama", tokenizer: str = "sentencepiece",
+                          tied: bool = False, extra_rows: int = 0, seed: int = 0) -> str:
+    """A tiny random text-only causal LM folder (what ``spirit-lm init --text-model`` takes), built offline.
+
+    Args:
+        architecture: ``"llama"`` or ``"qwen2"`` (hidden 64, 2 layers, 4 heads, 2 key/value heads: GQA).
+        tokenizer: ``"sentencepiece"`` (a Llama-style SentencePiece BPE ``tokenizer.model``, 400 pieces), ``"gpt2"``
+            or ``"qwen2"`` (byte-level BPE ``tokenizer.json``, :func:`build_tiny_bpe_tokenizer`).
+        tied: tie the input embeddings and the output head.
+        extra_rows: embedding rows beyond the tokenizer's ids (as Qwen2 and some Llamas pad their vocabulary).
+
+    The folder has a README.md whose front matter says ``license: apache-2.0`` (the licence ``init`` records).
+    """
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    if architecture not in TEXT_MODEL_ARCHITECTURES:
+        raise ValueError(f"`architecture` is {architecture!r}; allowed: {TEXT_MODEL_ARCHITECTURES}.")
+    if tokenizer not in TEXT_TOKENIZER_KINDS:
+        raise ValueError(f"`tokenizer` is {tokenizer!r}; allowed: {TEXT_TOKENIZER_KINDS}.")
+    os.makedirs(output_dir, exist_ok=True)
+    if tokenizer == "sentencepiece":
+        with tempfile.TemporaryDirectory() as tmp:
+            sp = train_text_sentencepiece(tiny_corpus(seed=seed), 400, os.path.join(tmp, "text"))
+            with open(sp, "rb") as src, open(os.path.join(output_dir, "tokenizer.model"), "wb") as dst:
+                dst.write(src.read())
+        with open(os.path.join(output_dir, "tokenizer_config.json"), "w") as f:
+            json.dump({"tokenizer_class": "LlamaTokenizer", "legacy": True}, f)
+        n_ids, special = 400, {"bos_token_id": 1, "eos_token_id": 2}
+    else:
+        tok = build_tiny_bpe_tokenizer(tokenizer, seed=seed)
+        tok.save_pretrained(output_dir)
+        n_ids = len(tok)
+        eos = tok.convert_tokens_to_ids("<|endoftext|>")
+        special = {"bos_token_id": eos if tokenizer == "gpt2" else None, "eos_token_id": eos}
+    sizes = dict(vocab_size=n_ids + extra_rows, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=tied,
+                 **special)
+    config = LlamaConfig(**sizes) if architecture == "llama" else Qwen2Config(**sizes)
+    torch.manual_seed(seed)
+    model = (LlamaForCausalLM if architecture == "llama" else Qwen2ForCausalLM)(config)
+    model.save_pretrained(output_dir)
+    with open(os.path.join(output_dir, "README.md"), "w") as f:
+        f.write(f"---\nlicense: {TINY_TEXT_MODEL_LICENSE}\n---\n\nA tiny random {architecture} text model "
+                f"({tokenizer} tokenizer) for tests.\n")
+    return output_dir
+
+
+__all__ = ["build_tiny_text_model", "build_tiny_bpe_tokenizer", "build_tiny_spirit_lm", "build_tiny_tokenizer", "build_tiny_vocoder", "build_tiny_speech_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
