@@ -289,6 +289,10 @@ def init_spirit_lm(
     kwargs = _text_config_kwargs(text_config, type(text_config))
     if fast_tokenizer is not None:
         kwargs["unk_token_id"] = fast_tokenizer.unk_token_id  # id 0 is text here (no <unk> at 0 as in SentencePiece)
+    if speech_components:  # the [Hu] rows follow the speech tokenizer's codebook (+1: the CTC blank / 501 for 500)
+        st_config = os.path.join(speech_components, "speech_tokenizer", "config.json")
+        if os.path.isfile(st_config) and "quantizer_vocab_size" in _read_json(st_config):
+            kwargs["num_hubert_units"] = int(_read_json(st_config)["quantizer_vocab_size"]) + 1
     config = config_class(
         variant=variant, text_vocab_size=text_vocab_size, rope_parameters=_rope_parameters(text_config, rope_theta),
         **kwargs,

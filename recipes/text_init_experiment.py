@@ -67,7 +67,7 @@ from recipes.eval.likelihood import sequence_logprobs
 from recipes.eval.toy import evaluate_toy, format_toy_table, parse_tasks
 from recipes.toy import TOY_MODEL
 from recipes.toy.arguments import DEFAULT_MIXTURE, ToyTrainingArguments, mixture_weights
-from recipes.toy.stages import _corpus, _encode, _lm, _lm_data, _set_threads, _Stages, use_bf16
+from recipes.toy.stages import _corpus, _lm, _lm_data, _set_threads, _Stages, use_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,9 @@ class TextInitArguments:
         "help": "Folder with speech_tokenizer/ and vocoder/ (default: the embedded toy model's)."})
     corpus_dir: Optional[str] = field(default=None, metadata={"help": "A finished toy corpus (default: built)."})
     num_sentences: int = 3000
+    max_train_rows: Optional[int] = field(default=None, metadata={
+        "help": "Encode and train on only the first N rows of the train split (default: all); the test split is "
+                "always whole."})
     voices: List[str] = field(default_factory=lambda: ["festival:cmu_us_slt_arctic_hts"])
     steps: int = 40
     batch_size: int = 8
@@ -252,6 +255,25 @@ def _toy_args(args: TextInitArguments, output_dir: str) -> ToyTrainingArguments:
     )
 
 
+def _encode_splits(corpus: str, tokenizer_path: str, out: str, max_train_rows: Optional[int]) -> Dict[str, Any]:
+    """The train (first ``max_train_rows``) and test splits to units with the speech tokenizer (audio kept: the toy
+    run's data builder reads the encoded rows as they are)."""
+    from datasets import DatasetDict, load_from_disk  # optional extra (data)
+
+    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+    from processing.encode_units import encode_dataset
+
+    tokenizer = SpiritLMSpeechTokenizer.from_pretrained(tokenizer_path).eval()
+    dd = load_from_disk(corpus)
+    splits = {"train": dd["train"], "test": dd["test"]}
+    if max_train_rows:
+        splits["train"] = splits["train"].select(range(min(int(max_train_rows), len(splits["train"]))))
+    encoded = {k: encode_dataset(v, tokenizer, keep_audio=True, batch_size=16, desc=f"Encoding {k}")
+               for k, v in splits.items()}
+    DatasetDict(encoded).save_to_disk(out)
+    return {"path": out, "rows": {k: len(v) for k, v in encoded.items()}}
+
+
 def _randomize(init_dir: str, out_dir: str, seed: int) -> None:
     """``init_dir`` copied to ``out_dir`` with every weight drawn afresh from its config (seeded)."""
     import torch
@@ -281,9 +303,10 @@ def _stage(st: _Stages, name: str, settings: Dict[str, Any], fn, timings: Dict[s
     return st.finish(name, settings, res)
 
 
-def run_text_init_experiment(args: TextInitArguments) -> Dict[str, Any]:
+def run_text_init_experiment(args: TextInitArguments, judge=None) -> Dict[str, Any]:
     """Run (or resume) every stage (see the module docstring); returns the result, also written to
-    ``<output_dir>/text_init_experiment.json`` and ``.md``."""
+    ``<output_dir>/text_init_experiment.json`` and ``.md``. ``judge``: an ASR judge object or callable (waves →
+    transcripts) instead of ``args.judge``."""
     _set_threads(args.threads)
     work = os.path.join(args.output_dir, "work")
     os.makedirs(work, exist_ok=True)
@@ -294,8 +317,10 @@ def run_text_init_experiment(args: TextInitArguments) -> Dict[str, Any]:
               "corpus_dir": args.corpus_dir, "speech_components": os.path.abspath(args.speech_components)}
     corpus = _stage(st, "corpus", common, lambda: _corpus(toy, st), timings)["path"]
     tokenizer_path = os.path.join(args.speech_components, SPEECH_TOKENIZER_SUBFOLDER)
-    encoded = _stage(st, "encode", common, lambda: _encode(toy, st, corpus, tokenizer_path), timings)["path"]
-    data_settings = dict(common, mixture=mixture_weights(toy))
+    encoded = _stage(st, "encode", dict(common, max_train_rows=args.max_train_rows),
+                     lambda: _encode_splits(corpus, tokenizer_path, st.path("encode", "data"), args.max_train_rows),
+                     timings)["path"]
+    data_settings = dict(common, mixture=mixture_weights(toy), max_train_rows=args.max_train_rows)
 
     def lm_data():
         from datasets import load_from_disk  # optional extra (data)
@@ -319,7 +344,8 @@ def run_text_init_experiment(args: TextInitArguments) -> Dict[str, Any]:
     # the original text model: reference numbers and GenPPL's scorer
     text_model = load_text_model(args.text_model)
     reference = {"text_ppl": text_perplexity(*text_model, heldout, batch_size=args.batch_size_eval)}
-    judge = load_asr_judge(args.judge) if "continuation" in args.eval_tasks or "tts" in args.eval_tasks else None
+    if judge is None and {"continuation", "tts", "resynthesis"} & set(args.eval_tasks):
+        judge = load_asr_judge(args.judge)
 
     init_settings = {"text_model": args.text_model, "seed": args.seed,
                      "speech_components": os.path.abspath(args.speech_components)}
