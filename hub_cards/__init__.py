@@ -17,6 +17,9 @@ YAML front-matter (``huggingface_hub.ModelCardData``), never only in prose. Conv
 Noncommercial Research License (``license: other`` + ``license_name`` / ``license_link``); the code is Apache-2.0.
 Weights this project trained from scratch (``trained_from_scratch=True``, e.g. the toy model of
 ``spirit-lm train-toy``, whose card :mod:`hub_cards.toy` renders) contain no Meta weights: ``license: apache-2.0``.
+Weights that ``spirit-lm init`` started from another text model (``init_text_model``, read by :func:`describe_folder`
+from ``spirit_lm_init.json``) are a derivative of it: the base model's licence (``init_text_model_license``) is the
+card's licence, and the Licence section says so.
 
 Pushing a folder with its card: :func:`hub_cards.push.push_spirit_lm`.
 """
@@ -28,7 +31,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-from modeling_spirit.constants import VARIANTS
+from modeling_spirit.configuration_spirit_lm import spirit_lm_config_class
+from modeling_spirit.constants import INIT_RECORD_FILE, VARIANTS
 
 TEMPLATES = Path(__file__).resolve().parent
 MODEL_CARD_TEMPLATE = TEMPLATES / "model_card.md"
@@ -82,6 +86,7 @@ _FILE_ROLES = {
     "compare_interleaving.json": "the with/without-interleaving comparison "
     "(`recipes.toy.experiment.compare_interleaving`)",
     "examples/examples.json": "example recordings and their text (few-shot prompts for the demo)",
+    INIT_RECORD_FILE: "what `spirit-lm init` started from (the base text model, its licence) and its settings",
 }
 
 
@@ -122,6 +127,8 @@ def build_card_data(
     *,
     repo_id: str,
     trained_from_scratch: bool = False,
+    init_text_model: Optional[str] = None,
+    init_text_model_license: Optional[str] = None,
 ) -> ModelCardData:
     """Spirit LM defaults (licence, pipeline tag, tags, library) under the caller's facts.
 
@@ -129,7 +136,10 @@ def build_card_data(
     (``model_name`` defaults to the repository name, as the Hub's ``model-index`` needs one). The licence defaults to
     Meta's (``other`` + ``license_name`` / ``license_link``), or to ``apache-2.0`` when ``trained_from_scratch``
     (weights without any Meta weight; another licence is then an error, as the card's prose says Apache-2.0).
-    ``license_name`` / ``license_link`` defaults are only added for ``license: other``.
+    ``license_name`` / ``license_link`` defaults are only added for ``license: other``. A model that ``spirit-lm
+    init`` started from the text model ``init_text_model`` defaults to that model's licence
+    (``init_text_model_license``); when it is unknown, to ``other`` with ``license_name: base-model-license`` and a
+    link to the base model's page (a Hub id), else a CardError asks for ``card_data['license']``.
     """
     if card_data is None:
         given: Dict[str, Any] = {}
@@ -143,6 +153,11 @@ def build_card_data(
         given = dict(card_data)
     else:
         raise CardError(f"card_data is a {type(card_data).__name__}; give a dict or a huggingface_hub.ModelCardData.")
+    if init_text_model and not trained_from_scratch:
+        if not given.get("license"):
+            given.update(_base_model_licence(init_text_model, init_text_model_license))
+        if given.get("base_model") is None and _is_repo_id(init_text_model):
+            given["base_model"] = init_text_model
     license_ = given.get("license") or (SCRATCH_LICENSE if trained_from_scratch else LICENSE)
     if trained_from_scratch and license_ != SCRATCH_LICENSE:
         raise CardError(
@@ -169,6 +184,28 @@ def build_card_data(
             _check_repo_id(b, "base_model")
         data["base_model"] = base[0] if len(base) == 1 else base
     return ModelCardData(**data)
+
+
+def _base_model_licence(text_model: str, licence: Optional[str]) -> Dict[str, str]:
+    """Front-matter licence fields of a model initialised from ``text_model`` (its licence applies)."""
+    if licence and licence != "other":
+        return {"license": licence}
+    if not _is_repo_id(text_model):
+        raise CardError(
+            f"The weights were initialised from {text_model!r} (spirit_lm_init.json), whose licence is not recorded "
+            "(its README.md states none) and which is no Hub repository to link to: give card_data={'license': ...} "
+            "(the base model's licence, which applies to these weights)."
+        )
+    return {"license": "other", "license_name": "base-model-license",
+            "license_link": f"https://huggingface.co/{text_model}"}
+
+
+def _is_repo_id(value) -> bool:
+    try:
+        _check_repo_id(value, "repo id")
+    except CardError:
+        return False
+    return True
 
 
 def _check_repo_id(value, name: str) -> None:
@@ -202,8 +239,10 @@ def describe_folder(folder: Union[str, Path]) -> Dict[str, Any]:
             layout.append((f"`[{name}0]`…`[{name}{n - 1}]`", f"{start}–{start + n - 1}"))
     if "vocab_size" in cfg:
         layout.append(("embedding rows (padding included)", str(cfg["vocab_size"])))
+    config_class = spirit_lm_config_class(cfg.get("model_type"))
+    base_name = {"llama": "Llama", "qwen2": "Qwen2"}.get(getattr(config_class, "base_model_type", "llama"), "Llama")
     arch = (
-        f"Llama decoder, {cfg.get('num_hidden_layers')} layers, hidden size {cfg.get('hidden_size')}, "
+        f"{base_name} decoder, {cfg.get('num_hidden_layers')} layers, hidden size {cfg.get('hidden_size')}, "
         f"{cfg.get('num_attention_heads')} attention heads ({cfg.get('num_key_value_heads')} key/value), "
         f"{cfg.get('vocab_size')}-row vocabulary"
     )
@@ -216,6 +255,10 @@ def describe_folder(folder: Union[str, Path]) -> Dict[str, Any]:
         if rel in ("tiny_build.json",):
             continue
         role = _FILE_ROLES.get(rel, "")
+        if rel == "config.json" and base_name != "Llama":
+            role = f"language-model configuration (`{config_class.__name__}`: {base_name} sizes and the token layout)"
+        elif rel == "tokenizer.json" and not (folder / "tokenizer.model").is_file():
+            role = "the base model's fast BPE tokenizer with the speech tokens added at their ids"
         if not role and rel.endswith(".safetensors"):
             role = "weights shard"
         elif not role and rel.endswith(".py"):
@@ -225,7 +268,13 @@ def describe_folder(folder: Union[str, Path]) -> Dict[str, Any]:
         files.append((rel, role.format(expressive=expressive)))
     if ("README.md", _FILE_ROLES["README.md"]) not in files:
         files.insert(0, ("README.md", _FILE_ROLES["README.md"]))
+    init = {}
+    if (folder / INIT_RECORD_FILE).is_file():
+        record = json.loads((folder / INIT_RECORD_FILE).read_text())
+        init = {"init_text_model": record.get("text_model"),
+                "init_text_model_license": record.get("base_model_license")}
     return {
+        **init,
         "variant": variant,
         "architecture": arch,
         "layout": layout,
@@ -291,7 +340,9 @@ def render_model_card(
     ):
         raise CardError("sections must be a list of (heading, markdown) string pairs.")
     scratch = bool(template_vars.get("trained_from_scratch"))
-    data = build_card_data(card_data, repo_id=repo_id, trained_from_scratch=scratch)
+    data = build_card_data(card_data, repo_id=repo_id, trained_from_scratch=scratch,
+                           init_text_model=template_vars.get("init_text_model"),
+                           init_text_model_license=template_vars.get("init_text_model_license"))
     name = repo_id.split("/")[-1]
     variables = {
         "revision": "main",

