@@ -49,6 +49,7 @@ from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
 from processing import align, encode_units, init_model, interleave, toy_corpus, train_speech_tokenizer, train_vocoder
 from recipes.eval import cli as eval_cli
+from recipes import text_init_experiment
 from recipes.toy import train as toy_train
 
 PROG = "spirit-lm"
@@ -433,6 +434,8 @@ register_main("train-vocoder", "train a unit HiFi-GAN vocoder (mel loss + durati
               train_vocoder.main)
 register_main("train-toy", "train a whole toy Spirit LM on a CPU: corpus, speech tokenizer, vocoder, LM, evaluation",
               toy_train.main)
+register_main("text-init-experiment", "the same Spirit LM trained from a pretrained text model and from random weights, "
+              "evaluated side by side (or before/after for one arm)", text_init_experiment.main)
 register_main("evaluate", "evaluate on a paper task (swuggy, sblimp, storycloze, stsp, asr, tts, intent, ...)",
               eval_cli.main)
 
