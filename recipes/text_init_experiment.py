@@ -220,6 +220,9 @@ def evaluate_model(model_dir: str, corpus: str, speech_sequences: Sequence[str],
     m["text_ppl"], m["text_ppl_marker"] = tp["ppl"], tpm["ppl"]
     out["text_ppl"], out["text_ppl_marker"] = tp, tpm
     out["seconds"]["text_ppl"] = round(time.time() - t, 1)
+    os.makedirs(work_dir, exist_ok=True)
+    with open(os.path.join(work_dir, "partial.json"), "w", encoding="utf-8") as f:  # the cheap numbers, early
+        json.dump(out, f, indent=1, default=str)
     if args.eval_tasks:
         t = time.time()
         toy = evaluate_toy(pipe, corpus, split="test", tasks=args.eval_tasks, limit=args.eval_limit, shots=args.shots,
