@@ -59,6 +59,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from modeling_spirit.constants import SPEECH_MARKER, SPEECH_TOKENIZER_SUBFOLDER, TEXT_MARKER
+from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
+from processing.encode_units import encode_dataset
 from processing.init_model import init_spirit_lm
 from processing.interleave import build_training_texts
 from recipes.eval.common import load_spirit
@@ -262,9 +264,6 @@ def _encode_splits(corpus: str, tokenizer_path: str, out: str, max_train_rows: O
     """The train (first ``max_train_rows``) and test splits to units with the speech tokenizer (audio kept: the toy
     run's data builder reads the encoded rows as they are)."""
     from datasets import DatasetDict, load_from_disk  # optional extra (data)
-
-    from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
-    from processing.encode_units import encode_dataset
 
     tokenizer = SpiritLMSpeechTokenizer.from_pretrained(tokenizer_path).eval()
     dd = load_from_disk(corpus)
