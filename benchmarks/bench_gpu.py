@@ -19,7 +19,8 @@ Rows:
 * Vocoder real-time factor at batch 1 and 8: full-size 512-channel unit HiFi-GAN, 10 s of units per item, one
   ``decode_batch`` call per batch.
 * Speech -> speech real-time factor at batch 1 and 8: ``pipeline("spirit-lm")`` (speech tokenizer, the LM, vocoder
-  on the same device), ``--s2s-tokens`` generated units per input, wall time / seconds of generated audio.
+  on the same device; ``--s2s-static`` passes ``cache_implementation="static"`` through the pipeline as a generate
+  keyword: one more compilation), 250 generated units per input, wall time / seconds of generated audio.
 
 The LM uses SDPA attention (``attn_implementation="sdpa"``; ``--attn flash_attention_2`` where flash-attn is
 installed). Weights are random (``torch.nn.init.normal_(std=0.02)``), made directly on the device.
@@ -108,7 +109,7 @@ def bench_lm(args, device, dtype) -> SpiritLMForCausalLM:
            f"{args.attn}; prompt {args.prompt} tokens, {args.new_tokens} new tokens per row")
     g = torch.Generator().manual_seed(0)
     modes = [("dynamic cache, eager", dict(disable_compile=True))]
-    compile_on = args.compile == "on" or (args.compile == "auto" and device.type != "cpu")
+    compile_on = args.compile_on
     static = dict(cache_implementation="static")
     if compile_on:
         from transformers import CompileConfig
@@ -202,8 +203,10 @@ def bench_speech_to_speech(args, device, dtype, lm, speech_tokenizer, vocoder) -
                     vocoder=vocoder, device=device)
     g = torch.Generator().manual_seed(5)
     header(f"speech -> speech (pipeline, every component on {device}), {args.s2s_seconds:g} s in, "
-           f"{args.s2s_tokens} units out per input")
+           f"{args.s2s_tokens} units out per input{'; LM: cache_implementation=static' if args.s2s_static else ''}")
     gen = dict(max_new_tokens=args.s2s_tokens, min_new_tokens=args.s2s_tokens, do_sample=False)
+    if args.s2s_static:  # the LM's fast path, passed through the pipeline as generate keywords
+        gen["cache_implementation"] = "static"
     for batch in args.s2s_batches:
         waves = [(0.1 * torch.randn(int(args.s2s_seconds * SAMPLING_RATE), generator=g)).numpy() for _ in range(batch)]
         call = (lambda: pipe(waves, output_modality="speech", batch_size=batch, **gen)) if batch > 1 else \
@@ -230,6 +233,7 @@ def parse_args(argv=None):
     ap.add_argument("--new-tokens", type=int, default=None, help="new tokens per row (default 128; tiny 6)")
     ap.add_argument("--repeats", type=int, default=None, help="timed calls per row (default 3; tiny 1)")
     ap.add_argument("--variant", default="base", choices=["base", "expressive"], help="speech tokenizer variant")
+    ap.add_argument("--s2s-static", action="store_true", help="speech -> speech with the static cache (+ compile)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["lm", "tokenizer", "vocoder", "s2s"])
     args = ap.parse_args(argv)
     tiny = args.tiny
@@ -267,6 +271,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dtype = getattr(torch, args.dtype)
+    args.compile_on = args.compile == "on" or (args.compile == "auto" and device.type != "cpu")
     t0 = time.perf_counter()
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{os.cpu_count()} CPUs"
     print(f"torch {torch.__version__}, device {device} ({gpu}){'  [--tiny]' if args.tiny else ''}")
