@@ -148,7 +148,7 @@ def lm_pair(quick: bool):
 
 def bench_lm(args) -> None:
     ours32, plain32 = lm_pair(args.quick)
-    new = 8 if args.quick else 128
+    new = args.new_tokens or (8 if args.quick else 128)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(3, 32000, (1, 16 if args.quick else 127), generator=g)
     kw = dict(max_new_tokens=new, min_new_tokens=new, do_sample=False, pad_token_id=ours32.config.eos_token_id)
@@ -164,7 +164,7 @@ def bench_lm(args) -> None:
                 "ours": lambda: ours.generate(ids, output_modality="text", **kw),
             }, args.repeats)
         same = torch.equal(r["same"][2], r["ours"][2])
-        rec = RECORDED.get(f"lm text {name}") if not args.quick else None
+        rec = RECORDED.get(f"lm text {name}") if not args.quick and new == 128 else None
         tok_s = new / statistics.median(r["ours"][0])
         row("plain generate + same processor vs ours", r["same"], r["ours"],
             f"{tok_s:.0f} tok/s; same ids: {'yes' if same else 'NO'}", rec and rec["orig"])
@@ -179,6 +179,7 @@ def main(argv=None) -> None:
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test; the figures mean nothing)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--new-tokens", type=int, default=None, help="LM rows: new tokens (default 128; quick 8)")
     ap.add_argument("--sections", nargs="+", default=["encode", "lm"], choices=["encode", "lm"])
     ap.add_argument("--variants", nargs="+", default=["base", "expressive"], choices=["base", "expressive"])
     args = ap.parse_args(argv)
