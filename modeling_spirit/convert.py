@@ -2,7 +2,7 @@
 """Convert Meta's original Spirit LM checkpoints into one Hub-ready folder.
 
 ```
-python -m modeling_spirit.convert --checkpoints-dir CKPT --variant {base,expressive} --output-dir OUT
+python -m modeling_spirit.convert --checkpoints-dir CKPT --variant {base,expressive} --output-dir OUT [--max-shard-size 5GB]
 ```
 
 ``CKPT`` has the original ``checkpoints/`` layout (spec §0, §9.2)::
@@ -13,7 +13,9 @@ python -m modeling_spirit.convert --checkpoints-dir CKPT --variant {base,express
 
 The speech tokenizer goes to ``OUT/speech_tokenizer/`` and the vocoder to ``OUT/vocoder/`` (see
 :mod:`.convert_speech_tokenizer` and :mod:`.convert_hifigan`). The language model part writes ``OUT/{config.json, model*.safetensors, generation_config.json, tokenizer.model,
-tokenizer.json, tokenizer_config.json, *.py}``. Every original key must be consumed and every parameter filled: a
+tokenizer.json, tokenizer_config.json, *.py}``; its weights are safetensors shards of at most ``max_shard_size`` (default
+5GB, ``model-0000i-of-0000n.safetensors`` + ``model.safetensors.index.json``, or one ``model.safetensors`` when they
+fit), written shard by shard from the memory-mapped original (no second copy of the 13.5 GB checkpoint). Every original key must be consumed and every parameter filled: a
 missing or unexpected key is an error (the original would silently keep random weights). Pickles are read with
 ``torch.load(..., weights_only=True)``; nothing pickled is written.
 
@@ -34,12 +36,15 @@ import torch
 from .configuration_spirit_lm import SpiritLMConfig
 from .constants import VARIANTS
 from .convert_common import (
+    DEFAULT_MAX_SHARD_SIZE,
     ConversionError,
     atomic_output_dir,
     check_finite,
     load_safetensors_file,
     load_torch_file,
+    parse_shard_size,
     read_json_file,
+    write_safetensors_shards,
 )
 from .convert_hifigan import convert_hifigan
 from .convert_speech_tokenizer import convert_speech_tokenizer
@@ -187,11 +192,14 @@ def _added_tokens(lm_dir: Path) -> Dict[str, int]:
 
 
 def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None,
-                           allow_nonfinite: bool = False) -> Path:
+                           allow_nonfinite: bool = False, max_shard_size=DEFAULT_MAX_SHARD_SIZE) -> Path:
     """Convert ``spiritlm_model/spirit-lm-<variant>-7b`` into ``output_dir`` (safetensors, config, tokenizer).
 
-    Everything is read and checked before anything is written (use :func:`convert_all` for an atomic folder).
+    Everything is read and checked before anything is written (use :func:`convert_all` for an atomic folder). The
+    weights are written by :func:`~.convert_common.write_safetensors_shards` (shards of at most ``max_shard_size``,
+    cast to ``dtype`` one shard at a time, with a progress bar).
     """
+    parse_shard_size(max_shard_size)  # a bad size is an error before the long read
     output_dir = Path(output_dir)
     lm_dir = lm_checkpoint_dir(checkpoints_dir, variant)
     config = build_config(lm_dir, variant)
@@ -222,13 +230,10 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
         )
     check_finite(state, lm_dir, allow_nonfinite)
     target_dtype = getattr(torch, dtype) if dtype else next(iter(state.values())).dtype
-    state = {k: v.to(target_dtype) for k, v in state.items()}
-    model.load_state_dict(state, strict=not config.tie_word_embeddings, assign=True)
     if config.tie_word_embeddings:
-        model.tie_weights()
-    model.config.dtype = target_dtype
-    # Rotary inverse frequencies are non-persistent buffers: rebuild them for real (they stay float32).
-    model.model.rotary_emb = type(model.model.rotary_emb)(config=config)
+        state.pop("lm_head.weight", None)  # tied to the embeddings: saved once, as save_pretrained does
+    # The model stays on the meta device: it only carries the config, the generation config and the remote code;
+    # the weights go from the (memory-mapped) checkpoint straight into the shards.
     gen_path = lm_dir / "generation_config.json"
     if gen_path.is_file():
         from transformers import GenerationConfig
@@ -241,20 +246,37 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     output_dir.mkdir(parents=True, exist_ok=True)
     SpiritLMForCausalLM.register_for_auto_class("AutoModelForCausalLM")
     config.register_for_auto_class()
-    model.save_pretrained(str(output_dir))
+    _save_config_and_code(model, output_dir, target_dtype)
+    write_safetensors_shards(state, output_dir, max_shard_size=max_shard_size, dtype=target_dtype,
+                             total_parameters=model.num_parameters(), desc="Writing language-model shards")
     convert_tokenizer(lm_dir, config, output_dir, data=sp_model)
     return output_dir
 
 
+def _save_config_and_code(model, output_dir: Path, dtype: torch.dtype) -> None:
+    """What ``save_pretrained`` writes besides the weights: the remote code beside an ``auto_map``, ``config.json``
+    (``dtype``, ``architectures``) and ``generation_config.json``."""
+    from transformers.dynamic_module_utils import custom_object_save
+
+    model.config.dtype = str(dtype).split(".")[1]
+    model.config.architectures = [type(model).__name__]
+    custom_object_save(model, str(output_dir), config=model.config)
+    model.config.save_pretrained(str(output_dir))
+    model.generation_config.save_pretrained(str(output_dir))
+
+
 def convert_all(checkpoints_dir, variant: str, output_dir, dtype: Optional[str] = None,
-                allow_nonfinite: bool = False) -> Path:
+                allow_nonfinite: bool = False, max_shard_size=DEFAULT_MAX_SHARD_SIZE) -> Path:
     """Language model into ``output_dir``, speech tokenizer into ``output_dir/speech_tokenizer``, vocoder into
-    ``output_dir/vocoder``, made Hub-ready; atomically (see the module docstring). Returns ``Path(output_dir)``."""
+    ``output_dir/vocoder``, made Hub-ready; atomically (see the module docstring). Returns ``Path(output_dir)``.
+
+    ``max_shard_size`` (bytes or e.g. ``"5GB"``, ``"200KB"``) bounds each language-model weight shard."""
     if variant not in VARIANTS:
         raise ConversionError(f"--variant is {variant!r}; allowed: {', '.join(map(repr, VARIANTS))}.")
     output_dir = Path(output_dir)
     with atomic_output_dir(output_dir) as work:
-        convert_language_model(checkpoints_dir, variant, work, dtype=dtype, allow_nonfinite=allow_nonfinite)
+        convert_language_model(checkpoints_dir, variant, work, dtype=dtype, allow_nonfinite=allow_nonfinite,
+                               max_shard_size=max_shard_size)
         logger.info("language model converted")
         convert_speech_tokenizer(checkpoints_dir, variant, work, allow_nonfinite=allow_nonfinite)
         logger.info("speech tokenizer converted")
@@ -278,11 +300,14 @@ def main(argv=None) -> None:
                         help="weight dtype of the language model (default: as stored, bfloat16 for the 7B)")
     parser.add_argument("--allow-nonfinite", action="store_true",
                         help="convert weights holding NaN or infinite values (with a warning) instead of refusing")
+    parser.add_argument("--max-shard-size", default=DEFAULT_MAX_SHARD_SIZE,
+                        help="largest language-model weight shard, e.g. 5GB (default), 2GB, 500MB; the shards get a "
+                        "model.safetensors.index.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         out = convert_all(args.checkpoints_dir, args.variant, args.output_dir, dtype=args.dtype,
-                          allow_nonfinite=args.allow_nonfinite)
+                          allow_nonfinite=args.allow_nonfinite, max_shard_size=args.max_shard_size)
     except (ValueError, OSError) as err:  # the message names the file; the output folder is untouched
         parser.exit(1, f"{parser.prog}: error: {err}\n")
     print(f"Converted the {args.variant} Spirit LM (language model, speech tokenizer, vocoder) into {out}")

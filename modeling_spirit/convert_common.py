@@ -7,6 +7,10 @@ the atomic output folder.
   SentencePiece. A missing file is a ``FileNotFoundError`` naming it.
 * Weights holding NaN or infinite values are an error by default (a model with them generates garbage without a
   word); ``allow_nonfinite=True`` (``--allow-nonfinite``) converts them anyway, with a warning naming the tensors.
+* :func:`write_safetensors_shards` writes a state dict as safetensors shards of at most ``max_shard_size`` with a
+  ``model.safetensors.index.json`` (the layout of ``save_pretrained(max_shard_size=...)``), one shard at a time: the
+  tensors (memory-mapped from the original file) are cast and written shard by shard, so no second copy of the
+  checkpoint is ever held, with a progress bar in bytes.
 * :func:`atomic_output_dir` builds the whole output in a temporary folder beside the target and renames it into place
   only when everything succeeded, so a failed or interrupted conversion leaves the previous complete folder or
   nothing at the target, never a mix of old and new parts or a half-written folder that loads.
@@ -20,7 +24,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, Mapping, Union
+from typing import Any, Dict, Iterator, Mapping, Optional, Union
 
 import torch
 
@@ -145,5 +149,98 @@ def atomic_output_dir(output_dir: PathLike) -> Iterator[Path]:
         raise
 
 
-__all__ = ["ConversionError", "atomic_output_dir", "check_finite", "load_safetensors_file", "load_torch_file",
-           "read_json_file"]
+DEFAULT_MAX_SHARD_SIZE = "5GB"
+
+
+def parse_shard_size(max_shard_size: Union[int, str]) -> int:
+    """``"5GB"``, ``"200KB"``, ``"1.5GB"`` (units KB, MB, GB, TB: powers of 1000, as ``save_pretrained``) or a byte
+    count (``int`` or digits) -> bytes; anything else is a :class:`ConversionError`."""
+    from huggingface_hub.serialization._base import parse_size_to_int
+
+    if isinstance(max_shard_size, bool):
+        raise ConversionError(f"max_shard_size is {max_shard_size!r}; give a size such as '5GB', '200MB' or a byte count.")
+    try:
+        text = str(max_shard_size).strip()
+        size = int(text) if isinstance(max_shard_size, int) or text.isdigit() else parse_size_to_int(text)
+    except (ValueError, TypeError) as err:
+        raise ConversionError(
+            f"max_shard_size is {max_shard_size!r}: not a size ({err}). Give e.g. '5GB', '200MB', '500KB' or a byte count."
+        ) from err
+    if size <= 0:
+        raise ConversionError(f"max_shard_size is {max_shard_size!r}; it must be a positive size such as '5GB'.")
+    return size
+
+
+def write_safetensors_shards(
+    state: Dict[str, torch.Tensor],
+    output_dir: PathLike,
+    max_shard_size: Union[int, str] = DEFAULT_MAX_SHARD_SIZE,
+    dtype: Optional[torch.dtype] = None,
+    total_parameters: Optional[int] = None,
+    progress: Optional[bool] = None,
+    desc: str = "Writing weights",
+) -> list:
+    """Write ``state`` into ``output_dir`` as ``save_pretrained(max_shard_size=...)`` does, streaming.
+
+    One ``model.safetensors`` when everything fits in ``max_shard_size``; otherwise ``model-0000i-of-0000n.safetensors``
+    shards of at most ``max_shard_size`` bytes each (a single tensor bigger than that gets a shard of its own) and a
+    ``model.safetensors.index.json`` (``metadata.total_size``, ``weight_map``). Shards are planned on the target
+    dtype's sizes, then each shard's tensors are cast to ``dtype`` (when given) and written before the next shard is
+    touched; written tensors are removed from ``state`` (the caller's dict is consumed), so at most one shard of cast
+    copies exists at a time and tensors memory-mapped from the original file are written without a copy.
+
+    Args:
+        state: name -> tensor (CPU; contiguous or not). Consumed.
+        output_dir: an existing folder.
+        max_shard_size: bytes, or a string such as ``"5GB"`` / ``"200KB"`` (see :func:`parse_shard_size`).
+        dtype: cast floating-point tensors to this dtype while writing (``None``: as they are).
+        total_parameters: recorded in the index's metadata as ``save_pretrained`` does (default: the element count).
+        progress: show a tqdm bar in bytes (``None``: tqdm's default, shown on a terminal and in logs).
+
+    Returns:
+        the written file names (shards, then the index when there is one).
+    """
+    from huggingface_hub import split_torch_state_dict_into_shards
+    from safetensors.torch import save_file
+    from tqdm.auto import tqdm
+
+    limit = parse_shard_size(max_shard_size)
+    output_dir = Path(output_dir)
+
+    def target(v: torch.Tensor) -> torch.dtype:
+        return dtype if dtype is not None and v.is_floating_point() else v.dtype
+
+    # Plan on meta tensors: sizes in the target dtype, no storage sharing (each tensor is written on its own).
+    plan = {k: torch.empty(v.shape, dtype=target(v), device="meta") for k, v in state.items()}
+    split = split_torch_state_dict_into_shards(plan, filename_pattern="model{suffix}.safetensors",
+                                               max_shard_size=limit)
+    total = sum(v.numel() * v.element_size() for v in plan.values())
+    written = []
+    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc,
+               disable=(not progress) if progress is not None else None)
+    try:
+        for shard_file, names in split.filename_to_tensors.items():
+            shard = {}
+            for name in names:
+                t = state.pop(name)
+                shard[name] = t.to(target(t)).contiguous()
+            save_file(shard, str(output_dir / shard_file), metadata={"format": "pt"})
+            bar.update(sum(t.numel() * t.element_size() for t in shard.values()))
+            written.append(shard_file)
+            del shard
+    finally:
+        bar.close()
+    if split.is_sharded:
+        index = {
+            "metadata": {"total_parameters": int(total_parameters if total_parameters is not None
+                                                 else sum(v.numel() for v in plan.values())), **split.metadata},
+            "weight_map": split.tensor_to_filename,
+        }
+        (output_dir / "model.safetensors.index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n",
+                                                                 encoding="utf-8")
+        written.append("model.safetensors.index.json")
+    return written
+
+
+__all__ = ["ConversionError", "DEFAULT_MAX_SHARD_SIZE", "atomic_output_dir", "check_finite", "load_safetensors_file",
+           "load_torch_file", "parse_shard_size", "read_json_file", "write_safetensors_shards"]

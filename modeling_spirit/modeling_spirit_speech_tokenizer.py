@@ -15,10 +15,14 @@ Data flow for one utterance (spec §2-§4):
 4. Style units: zero-mean/unit-variance chunk -> wav2vec2 -> projector -> mean over 50-frame windows ->
    classifier -> argmax.
 
-Batching packs the valid frames of all chunks: convolutions run on a zero-padded batch (a valid output frame only
-reads valid input frames; GroupNorm is computed per chunk on its valid frames), every frame-wise op (LayerNorm,
-linear layers, feed-forward) runs on the packed frames, and the sequence-wide ops (positional conv, attention) run
-per chunk with exactly the single-utterance call, so batched results equal per-utterance results.
+Batching packs the valid frames of all chunks: every frame-wise op (LayerNorm, linear layers, feed-forward, the
+quantizer) runs on the packed frames of a group of chunks, and the sequence-wide ops (positional conv, attention) run
+per chunk with exactly the single-utterance call, so batched results equal per-utterance results. The conv feature
+encoder is device-aware (profiled on the 2-core CPU: on a padded batch it costs up to 1.4x the per-chunk convs, the
+padding is real work there and the batch gains nothing): on CPU each chunk's convs run on that chunk alone (no
+padding at all); on an accelerator the chunks are sorted by length and grouped so that padding wastes at most 25%,
+and each group's convs run as one zero-padded batch (a valid output frame only reads valid input frames; GroupNorm is
+computed per chunk on its valid frames), which amortises the kernel launches.
 """
 
 from __future__ import annotations
@@ -142,12 +146,19 @@ def _sdpa_self_attention(attention: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return attention.out_proj(out)  # (T, C)
 
 
+def pad_batched_convs(device: Union[str, torch.device]) -> bool:
+    """Whether the conv feature encoder runs a group of chunks as one zero-padded batch on ``device`` (accelerators:
+    fewer, larger kernels) or chunk by chunk without padding (CPU: the padding would be real work)."""
+    return torch.device(device).type != "cpu"
+
+
 def encode_frames(
     model: nn.Module,
     waves: List[torch.Tensor],
     num_layers: int,
     attention: str,
     seq_len_multiple: int = 1,
+    pad_convs: Optional[bool] = None,
 ) -> List[torch.Tensor]:
     """Hidden states after ``num_layers`` post-LN transformer layers of a transformers Hubert/Wav2Vec2 model.
 
@@ -159,11 +170,18 @@ def encode_frames(
             (transformers' wav2vec2 SDPA attention, the original style encoder).
         seq_len_multiple: fairseq ``required_seq_len_multiple``: each chunk is padded with zero frames (masked as
             keys) to a multiple of this after the encoder LayerNorm.
+        pad_convs: run the conv feature encoder on one zero-padded batch (``True``) or chunk by chunk (``False``);
+            default :func:`pad_batched_convs` of the waves' device. Both give the same frames.
 
     Returns:
         list of B tensors ``(T_b, hidden)``.
     """
-    feats = _conv_features(model.feature_extractor, waves)  # B x (C, T_b)
+    if pad_convs is None:
+        pad_convs = pad_batched_convs(waves[0].device)
+    if pad_convs:
+        feats = _conv_features(model.feature_extractor, waves)  # B x (C, T_b)
+    else:
+        feats = [_conv_features(model.feature_extractor, [w])[0] for w in waves]
     lengths = [f.shape[-1] for f in feats]
     packed = torch.cat([f.transpose(0, 1) for f in feats], dim=0)  # (N, C)
     proj = model.feature_projection
@@ -568,13 +586,16 @@ class SpiritLMSpeechTokenizer(PreTrainedModel):
         return chunks, owners
 
     def _groups(self, chunks: List[torch.Tensor]) -> List[List[int]]:
-        """Indices of chunks grouped (longest first) so that each padded group stays under ``batch_max_samples``."""
+        """Indices of chunks grouped (longest first) so that each group stays under ``batch_max_samples``: padded
+        samples where the convs run on a padded batch (accelerators, also capped at 25% padding), real samples on
+        CPU (no padding there: see :func:`encode_frames`)."""
+        padding = pad_batched_convs(self.device)
         order = sorted(range(len(chunks)), key=lambda i: -chunks[i].shape[0])
         groups, cur, real = [], [], 0
         for i in order:
             n = chunks[i].shape[0]
             longest = chunks[cur[0]].shape[0] if cur else n
-            padded = longest * (len(cur) + 1)
+            padded = longest * (len(cur) + 1) if padding else real + n
             # New group when over the memory budget or when padding would waste > 25% of the conv work.
             if cur and (padded > self.config.batch_max_samples or padded > 1.25 * (real + n)):
                 groups.append(cur)
@@ -803,4 +824,5 @@ __all__ = [
     "fill_blanks",
     "encode_frames",
     "conv_output_lengths",
+    "pad_batched_convs",
 ]

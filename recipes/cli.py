@@ -44,6 +44,7 @@ from hub_cards.push import DEFAULT_COMMIT_MESSAGE, files_to_upload, push_spirit_
 from modeling_spirit.constants import SPEECH_TOKENIZER_SUBFOLDER, VARIANTS, VOCODER_SUBFOLDER
 from modeling_spirit.components import load_component
 from modeling_spirit.convert import convert_all
+from modeling_spirit.convert_common import DEFAULT_MAX_SHARD_SIZE
 from modeling_spirit.hub_folder import make_hub_ready, remote_code_files
 from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
 from modeling_spirit.modeling_spirit_speech_tokenizer import SpiritLMSpeechTokenizer
@@ -175,6 +176,9 @@ def _convert_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output-dir", required=True, help="where to write the converted, Hub-ready folder")
     p.add_argument("--dtype", default=None, choices=["float32", "bfloat16", "float16"],
                    help="weight dtype of the language model (default: as stored, bfloat16 for the 7B)")
+    p.add_argument("--max-shard-size", default=DEFAULT_MAX_SHARD_SIZE,
+                   help="largest language-model weight shard, e.g. 5GB (default), 2GB, 500MB; several shards get a "
+                   "model.safetensors.index.json")
 
 
 def _convert_run(args) -> int:
@@ -182,7 +186,7 @@ def _convert_run(args) -> int:
     if not ckpt.is_dir():
         raise CLIError(f"--checkpoints-dir {str(ckpt)!r} does not exist; give the original `checkpoints/` folder.")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = convert_all(ckpt, args.variant, args.output_dir, dtype=args.dtype)
+    out = convert_all(ckpt, args.variant, args.output_dir, dtype=args.dtype, max_shard_size=args.max_shard_size)
     print(f"Converted the {args.variant} Spirit LM (language model, speech tokenizer, vocoder) into {out}")
     return 0
 

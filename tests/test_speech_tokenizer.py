@@ -175,6 +175,34 @@ def test_batch_equals_per_item(expressive_setup):
             assert getattr(out, f"{key}_units")[b, :n].tolist() == u[key]
 
 
+def test_batching_strategies_equal_per_item(expressive_setup, monkeypatch):
+    """CPU: each chunk's convs run alone (no padded conv batch) and the chunks form one group; the accelerator
+    strategy (length-sorted groups with at most 25% padding, one zero-padded conv batch per group), forced here on
+    the CPU, gives the same units too."""
+    import modeling_spirit.modeling_spirit_speech_tokenizer as mst
+
+    _, _, model, _ = expressive_setup
+    waves = [speechlike(n, i) for i, n in enumerate([23999, 1920, 40000, 16000, 2560, 16000])]
+    per = [model.encode_units(w) for w in waves]
+    batch_sizes = []
+    real = mst._conv_features
+
+    def spy(feature_encoder, ws):
+        batch_sizes.append(len(ws))
+        return real(feature_encoder, ws)
+
+    monkeypatch.setattr(mst, "_conv_features", spy)
+    assert len(model._groups(waves)) == 1
+    assert model.encode_units(waves) == per
+    assert set(batch_sizes) == {1}  # HuBERT and the style model: one chunk per conv call
+    batch_sizes.clear()
+    monkeypatch.setattr(mst, "pad_batched_convs", lambda device: True)
+    groups = model._groups(waves)
+    assert len(groups) > 1 and sorted(i for g in groups for i in g) == list(range(len(waves)))
+    assert model.encode_units(waves) == per
+    assert max(batch_sizes) > 1
+
+
 def test_base_variant_and_input_forms(base_setup, tmp_path):
     root, model = base_setup
     assert not model.is_expressive
