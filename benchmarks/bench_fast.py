@@ -74,10 +74,13 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lm-dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+                    help="the LM's dtype (auto: as saved; the toy model is float16)")
     ap.add_argument("--no-judge", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    pipe = pipeline("spirit-lm", model=args.model)
+    dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}[args.lm_dtype]
+    pipe = pipeline("spirit-lm", model=args.model, dtype=dtype)
     audios = toy_audios(args.inputs)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu {torch.backends.cpu.get_cpu_capability()}"
           f", native bf16 (oneDNN): {fast_dtype('cpu') is not None}; LM dtype {pipe.model.dtype}, vocoder "
@@ -107,10 +110,11 @@ def main():
 
     # 3. LM: greedy-id agreement on the same prompts
     gen = dict(max_new_tokens=args.max_new_tokens, do_sample=False)
+    banned = dict(original_banned_tokens=True)
     agree, prefix, total = [], 0, 0
     for a in audios:
         m = pipe.preprocess(a, output_modality=OutputModality.SPEECH)
-        ids = [pipe._forward([m], output_modality=OutputModality.SPEECH, generate_kwargs=gen, fast=f)[0]["new_ids"]
+        ids = [pipe._forward([m], output_modality=OutputModality.SPEECH, generate_kwargs=gen, fast=f, **banned)[0]["new_ids"]
                for f in (False, True)]
         agree.append(agreement(*ids))
         prefix += common_prefix(*ids)
@@ -119,7 +123,9 @@ def main():
           f"common prefix {prefix}/{total} ids (LM dtype {pipe.model.dtype}: autocast only applies to float32 LMs)")
 
     # 4. speech -> speech, whole call: speed and the judge
-    kw = dict(output_modality="speech", max_new_tokens=args.max_new_tokens, do_sample=False)
+    # the original's speech rule (speech never stops at EOS): the toy model otherwise often ends at once
+    kw = dict(output_modality="speech", max_new_tokens=args.max_new_tokens, do_sample=False,
+              original_banned_tokens=True)
     exact_out = pipe(audios, **kw)
     fast_out = pipe(audios, fast=True, **kw)
     te, tf = [], []

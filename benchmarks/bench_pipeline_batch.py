@@ -88,11 +88,16 @@ def main():
     ap.add_argument("--max-new-tokens", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lm-dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+                    help="the LM's dtype (auto: as saved; the toy model is float16)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    pipe = pipeline("spirit-lm", model=args.model)
+    dtype = {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16}[args.lm_dtype]
+    pipe = pipeline("spirit-lm", model=args.model, dtype=dtype)
     audios = toy_audios(args.batch)
-    kw = dict(output_modality="speech", max_new_tokens=args.max_new_tokens, do_sample=False)
+    # the original's speech rule (speech never stops at EOS): the toy model otherwise often ends at once
+    kw = dict(output_modality="speech", max_new_tokens=args.max_new_tokens, do_sample=False,
+              original_banned_tokens=True)
     timer = StageTimer(pipe)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, LM dtype {pipe.model.dtype}; "
           f"{len(audios)} speech inputs ({sum(len(a) for a in audios) / 16000:.1f} s), speech out, "
