@@ -1,5 +1,5 @@
 # Copyright 2026 The Spirit LM Hub-native authors. Apache-2.0.
-"""The fast path (``pipeline(..., fast=True)``: bf16 speech tokenizer, LM autocast where the LM is float32, bf16
+"""The fast path (``pipeline(..., fast=True)``: bf16 speech tokenizer, a cached bf16 copy of a float32 LM, bf16
 vocoder) against the exact path, speed and quality side by side, on the toy model (``recipes.toy.TOY_MODEL``).
 
     .venv/bin/python benchmarks/bench_fast.py [--max-new-tokens 60] [--repeats 3] [--threads 2] [--no-judge]
@@ -120,7 +120,7 @@ def main():
         prefix += common_prefix(*ids)
         total += len(ids[0])
     print(f"[LM] greedy-id agreement fast vs exact (same prompt): {100 * statistics.mean(agree):.1f}% of positions; "
-          f"common prefix {prefix}/{total} ids (LM dtype {pipe.model.dtype}: autocast only applies to float32 LMs)")
+          f"common prefix {prefix}/{total} ids (LM dtype {pipe.model.dtype}: the bf16 copy only replaces float32 LMs)")
 
     # 4. speech -> speech, whole call: speed and the judge
     # the original's speech rule (speech never stops at EOS): the toy model otherwise often ends at once

@@ -80,7 +80,7 @@ def long_decode(args):
     smaller windows (faster, but not bitwise today's waveform: the convolution kernels' summation order depends on the
     window's length), and a batch of segments one by one vs padded."""
     rng = np.random.default_rng(0)
-    for variant in ("base", "expressive"):
+    for variant in args.variants:
         with tempfile.TemporaryDirectory() as tmp:
             build_hifigan_standin(tmp, variant, tiny=False, seed=0)
             convert_hifigan(tmp, variant, Path(tmp) / "out")
@@ -162,6 +162,7 @@ def main():
     ap.add_argument("--long", action="store_true", help="only the long-decode and segment-batch rows (see long_decode)")
     ap.add_argument("--long-seconds", type=float, default=50.0)
     ap.add_argument("--windows", type=int, nargs="*", default=[250])
+    ap.add_argument("--variants", nargs="+", choices=["base", "expressive"], default=["base", "expressive"])
     ap.add_argument("--segment-seconds", type=float, nargs="*", default=[2, 3, 4, 5, 6, 7, 8, 9])
     args = ap.parse_args()
     if args.threads:

@@ -50,7 +50,7 @@ Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, fe
 the model opens the next example.
 """
 
-import contextlib
+import copy
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
@@ -83,7 +83,7 @@ from .streaming_spirit_lm import seeded, stream, stream_batch
 logger = logging.get_logger(__name__)
 
 _PREPROCESS_KEYS = ("output_modality", "prompt", "seed")
-_FAST_KEY = "fast"  # one switch, read by every stage (see `SpiritLMPipeline` and `fast_autocast`)
+_FAST_KEY = "fast"  # one switch, read by every stage (see `fast_dtype`, `_fast_lm`, `_vocoder_dtype`)
 _POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
 _FORWARD_KEYS = ("original_banned_tokens",)
 _NO_VOCODER = (
@@ -340,13 +340,23 @@ class SpiritLMPipeline(Pipeline):
             )
         return {"prompt": prompt_string, "prompt_ids": ids}
 
-    def _lm_autocast(self, fast: bool):
-        """The LM's fast mode: autocast to :func:`fast_dtype` when the LM holds float32 weights (a model already in
-        bf16/fp16 runs as it is); a no-op context otherwise."""
+    def _fast_lm(self, fast: bool):
+        """The LM that generates: ``self.model``, or for ``fast=True`` with float32 weights a cached copy in
+        :func:`fast_dtype` (rebuilt when a parameter is replaced, moved or updated in place). A model already in
+        bf16/fp16 runs as it is (the released 7B models load in bf16, so there the switch costs no memory). A copy,
+        not ``torch.autocast``: autocast re-casts every weight at every decoding step, which made greedy generation
+        slower than float32 on this project's CPU (``benchmarks/bench_fast.py``); the copy costs half the float32
+        model's memory once."""
         dtype = fast_dtype(self.model.device) if fast else None
         if dtype is None or self.model.dtype != torch.float32:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.model.device.type, dtype=dtype)
+            return self.model
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.model.parameters()))
+        cache = self.__dict__.get("_fast_lm_cache")
+        if cache is None or cache[0] != key:
+            self.__dict__["_fast_lm_cache"] = None  # free the old copy first
+            cache = (key, copy.deepcopy(self.model).to(dtype).eval())
+            self.__dict__["_fast_lm_cache"] = cache
+        return cache[1]
 
     def _forward(self, model_inputs, output_modality=OutputModality.ARBITRARY, original_banned_tokens=False,
                  generate_kwargs=None, fast: bool = False):
@@ -358,8 +368,9 @@ class SpiritLMPipeline(Pipeline):
         generate_kwargs.setdefault("pad_token_id", pad_id)
         self._check_context(input_ids.shape[1], generate_kwargs)
         device = self.model.device
-        with torch.no_grad(), self._lm_autocast(fast):
-            out = self.model.generate(
+        model = self._fast_lm(fast)
+        with torch.no_grad():
+            out = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=attention_mask.to(device),
                 output_modality=output_modality,

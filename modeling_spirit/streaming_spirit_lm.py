@@ -47,7 +47,7 @@ A batch streams with :func:`stream_batch` (``pipe.stream_batch(inputs, ...)``): 
 inputs (their speech items encoded in one speech-tokenizer call), yielding ``(index, event)`` pairs, ``index`` the
 input's position; each input's events, in order, equal its own ``pipe(x, stream=True)`` events (greedy). For one
 iterator per input, route the pairs by index. ``fast=True`` streams on the fast path (bf16 speech tokenizer, LM
-autocast for float32 LMs, bf16 vocoder; see the pipeline's ``fast``).
+a bf16 copy of a float32 LM, bf16 vocoder; see the pipeline's ``fast``).
 
 ``stream=True`` takes one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
 the first ``next()``; closing the iterator (or leaving a ``for`` loop early and dropping it) stops generation.

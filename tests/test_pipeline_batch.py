@@ -91,13 +91,15 @@ def test_fast_switch_reaches_every_stage(pipe, monkeypatch):
     exact = pipe(inputs, **kw)
     encode = _Spy(monkeypatch, pipe.speech_tokenizer, "encode_string")
     decode_batch = _Spy(monkeypatch, pipe.vocoder, "decode_batch")
-    autocasts = []
-    original = pipe._lm_autocast
-    monkeypatch.setattr(pipe, "_lm_autocast", lambda fast: autocasts.append(fast) or original(fast))
+    lms = []
+    original = pipe._fast_lm
+    monkeypatch.setattr(pipe, "_fast_lm", lambda fast: lms.append(original(fast)) or lms[-1])
     fast = pipe(inputs, fast=True, **kw)
     want = fast_dtype("cpu")
     assert encode.calls[0][1].get("fast") is True
-    assert autocasts == [True]
+    assert len(lms) == 1 and lms[0].dtype == (want or torch.float32)  # a float32 LM generates from its fast copy
+    assert (lms[0] is pipe.model) == (want is None) and pipe.model.dtype == torch.float32  # the model is untouched
+    assert pipe._fast_lm(True) is lms[0]  # cached
     assert decode_batch.calls[0][1].get("dtype") == want
     assert [[s["type"] for s in segs] for segs in fast] == [[s["type"] for s in segs] for segs in exact]
     # the default stays the exact path
@@ -133,13 +135,14 @@ def test_stream_batch_yields_index_event_pairs_equal_to_per_input_streams(pipe, 
 
 def test_stream_fast_uses_the_fast_vocoder(pipe, monkeypatch):
     decoders = _Spy(monkeypatch, pipe.vocoder, "stream_decoder")
-    autocasts = []
-    original = pipe._lm_autocast
-    monkeypatch.setattr(pipe, "_lm_autocast", lambda fast: autocasts.append(fast) or original(fast))
-    kw = dict(output_modality="speech", max_new_tokens=20, do_sample=False)
+    lms = []
+    original = pipe._fast_lm
+    monkeypatch.setattr(pipe, "_fast_lm", lambda fast: lms.append(fast) or original(fast))
+    # the original's speech rule: speech units until max_new_tokens, so a speech segment (and its decoder) opens
+    kw = dict(output_modality="speech", max_new_tokens=20, do_sample=False, original_banned_tokens=True)
     events = list(pipe("The cat", stream=True, fast=True, **kw))
-    assert events and all(e["type"] == "speech" for e in events)
-    assert autocasts == [True] and decoders.calls[0][1].get("dtype") == fast_dtype("cpu")
+    assert all(e["type"] == "speech" for e in events)
+    assert lms == [True] and decoders.calls[0][1].get("dtype") == fast_dtype("cpu")
     decoders.calls.clear()
     list(pipe("The cat", stream=True, **kw))
     assert "dtype" not in decoders.calls[0][1]
