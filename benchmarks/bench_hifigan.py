@@ -3,6 +3,7 @@
 latency and the opt-in bfloat16 path, on a full-size stand-in (upsample_initial_channel 512, HiFi-GAN V1 kernels).
 
     .venv/bin/python benchmarks/bench_hifigan.py [--seconds 10] [--batch 4] [--repeats 2] [--threads N]
+    .venv/bin/python benchmarks/bench_hifigan.py --long [--seconds 10] [--long-seconds 50] [--repeats 3] [--threads 2]
 
 Everything is measured in this process, on this machine (the peak too), so the ratios are comparable.
 Targets: exact path >= 70% of measured matmul peak; first streamed chunk <= 20% of full-decode time; bf16 >= 1.6x.
@@ -11,6 +12,7 @@ Targets: exact path >= 70% of measured matmul peak; first streamed chunk <= 20% 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -67,16 +69,108 @@ def count_generator_flops(model: SpiritLMHifiGan, frames: int) -> float:
     return total[0]
 
 
+def median_spread(times):
+    med = statistics.median(times)
+    return med, (max(times) - min(times)) / med
+
+
+def long_decode(args):
+    """``--long``: per audio second, a long decode (``--long-seconds``, beyond ``decode_window_frames``: windowed)
+    against a short one (``--seconds``, one pass), base and expressive, calls alternating; also the long decode with
+    smaller windows (faster, but not bitwise today's waveform: the convolution kernels' summation order depends on the
+    window's length), and a batch of segments one by one vs padded."""
+    rng = np.random.default_rng(0)
+    for variant in args.variants:
+        with tempfile.TemporaryDirectory() as tmp:
+            build_hifigan_standin(tmp, variant, tiny=False, seed=0)
+            convert_hifigan(tmp, variant, Path(tmp) / "out")
+            model = SpiritLMHifiGan.from_pretrained(Path(tmp) / "out").eval()
+        cfg = model.config
+
+        def units(frames):
+            u = {"hubert": rng.integers(0, 500, size=frames).tolist()}
+            if cfg.num_f0_tokens:
+                u["pitch"] = rng.integers(0, cfg.num_f0_tokens, size=frames).tolist()
+                u["style"] = rng.integers(0, cfg.num_style_tokens, size=frames).tolist()
+            return u
+
+        fps = cfg.sampling_rate / cfg.hop_length
+        short, long_ = units(int(args.seconds * fps)), units(int(args.long_seconds * fps))
+        windows = [model.decode_window_frames] + [w for w in args.windows if w != model.decode_window_frames]
+        default_window = model.decode_window_frames
+
+        def run(u, window):
+            model.decode_window_frames = window
+            try:
+                return model.decode(u, dur_pred=False)
+            finally:
+                model.decode_window_frames = default_window
+
+        ref = run(long_, default_window)
+        calls = [("short", lambda: run(short, default_window), args.seconds)]
+        calls += [(f"long W={w}", (lambda w=w: run(long_, w)), args.long_seconds) for w in windows]
+        times = {name: [] for name, _, _ in calls}
+        for name, fn, _ in calls:
+            fn()  # warm-up
+        for _ in range(args.repeats):
+            for name, fn, _ in calls:
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
+        base_rtf = statistics.median(times["short"]) / args.seconds
+        print(f"[long, {variant}] {args.seconds:.0f} s one pass vs {args.long_seconds:.0f} s windowed, median of "
+              f"{args.repeats}, alternating")
+        for name, fn, secs in calls:
+            med, spr = median_spread(times[name])
+            note = ""
+            if name.startswith("long"):
+                w = fn()
+                note = ("bitwise the default's waveform" if np.array_equal(w, ref)
+                        else f"max diff {np.abs(w - ref).max():.1e} vs the default (not bitwise)")
+            print(f"  {name:<12} {med:7.3f} s (spread {spr:4.0%})  RTF {med / secs:.4f}  per-audio-second speed vs "
+                  f"short: {base_rtf / (med / secs):.2f}x  {note}")
+
+        # a batch of segments (2-9 s, different speakers): one by one vs padded, sorted
+        segs = [units(int(s * fps)) for s in args.segment_seconds]
+        spk = [i % cfg.num_speakers for i in range(len(segs))]
+        total = sum(args.segment_seconds)
+        fns = {"one by one (default on CPU)": lambda: model.decode_batch(segs, speaker_id=spk, dur_pred=False),
+               f"padded, batch_size={len(segs)}": lambda: model.decode_batch(segs, speaker_id=spk, dur_pred=False,
+                                                                              batch_size=len(segs))}
+        bt = {k: [] for k in fns}
+        for fn in fns.values():
+            fn()
+        for _ in range(args.repeats):
+            for k, fn in fns.items():
+                t = time.perf_counter()
+                fn()
+                bt[k].append(time.perf_counter() - t)
+        first = statistics.median(next(iter(bt.values())))
+        print(f"[batch, {variant}] {len(segs)} segments {args.segment_seconds} s ({total:.0f} s of audio)")
+        for k, ts in bt.items():
+            med, spr = median_spread(ts)
+            print(f"  {k:<28} {med:7.3f} s (spread {spr:4.0%})  RTF {med / total:.4f}  speed vs one by one "
+                  f"{first / med:.2f}x")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--long", action="store_true", help="only the long-decode and segment-batch rows (see long_decode)")
+    ap.add_argument("--long-seconds", type=float, default=50.0)
+    ap.add_argument("--windows", type=int, nargs="*", default=[250])
+    ap.add_argument("--variants", nargs="+", choices=["base", "expressive"], default=["base", "expressive"])
+    ap.add_argument("--segment-seconds", type=float, nargs="*", default=[2, 3, 4, 5, 6, 7, 8, 9])
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.long:
+        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+        return long_decode(args)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpu capability "
           f"{torch.backends.cpu.get_cpu_capability()}")
 

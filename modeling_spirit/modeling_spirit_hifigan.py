@@ -72,6 +72,11 @@ def _masked(x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
     return x if mask is None else x * mask
 
 
+def _masked_(x: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+    """:func:`_masked` in place, for a fresh tensor ``x`` nothing else holds (bitwise the same values)."""
+    return x if mask is None else x.mul_(mask)
+
+
 class SpiritLMHifiGanResBlock(nn.Module):
     """HiFi-GAN "ResBlock1": three residual units ``x + conv2(lrelu(conv1_dil(lrelu(x))))``.
 
@@ -95,10 +100,13 @@ class SpiritLMHifiGanResBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # Every intermediate is a fresh convolution output, so the masks, the second LeakyReLU and the residual sum
+        # run in place (the same kernels on the same values: bitwise what the out-of-place form gives, with fewer
+        # passes over memory; the tensors of the last stages are tens of MB). ``x`` itself is never written.
         for conv1, conv2 in zip(self.convs1, self.convs2):
-            xt = _masked(conv1(F.leaky_relu(x, self.slope)), mask)  # (B, C, T)
-            xt = _masked(conv2(F.leaky_relu(xt, self.slope)), mask)  # (B, C, T)
-            x = xt + x
+            xt = _masked_(conv1(F.leaky_relu(x, self.slope)), mask)  # (B, C, T)
+            xt = _masked_(conv2(F.leaky_relu(xt, self.slope, inplace=True)), mask)  # (B, C, T)
+            x = xt.add_(x)
         return x
 
     def receptive_radius(self) -> int:
@@ -324,21 +332,26 @@ class SpiritLMHifiGan(PreTrainedModel):
 
         scale = 1
         mask = make_mask(1)
-        x = _masked(self.conv_pre(_masked(features, mask)), mask)  # (B, C0, T)
+        # In-place steps below only touch fresh tensors (convolution / residual-block outputs): bitwise the values
+        # of the out-of-place form, with fewer allocations and passes over memory.
+        x = _masked_(self.conv_pre(_masked(features, mask)), mask)  # (B, C0, T)
         n_kernels = len(cfg.resblock_kernel_sizes)
         for i, up in enumerate(self.upsampler):
-            x = F.leaky_relu(x, cfg.leaky_relu_slope)
+            x = F.leaky_relu(x, cfg.leaky_relu_slope, inplace=True)
             scale *= cfg.upsample_rates[i]
             mask = make_mask(scale)
-            x = _masked(up(x), mask)  # (B, C_i, T * scale)
+            x = _masked_(up(x), mask)  # (B, C_i, T * scale)
             xs = None
             for j in range(n_kernels):
                 r = self.resblocks[i * n_kernels + j](x, mask)
-                xs = r if xs is None else xs + r
-            x = xs / n_kernels
-        x = F.leaky_relu(x, cfg.final_leaky_relu_slope)
-        x = torch.tanh(self.conv_post(x))  # (B, 1, T * hop)
-        return _masked(x, mask).squeeze(1)  # (B, T * hop)
+                if xs is None:
+                    xs = r if r is not x else r.clone()  # (a block without residual units returns its input)
+                else:
+                    xs.add_(r)
+            x = xs.div_(n_kernels)
+        x = F.leaky_relu(x, cfg.final_leaky_relu_slope, inplace=True)
+        x = torch.tanh_(self.conv_post(x))  # (B, 1, T * hop)
+        return _masked_(x, mask).squeeze(1)  # (B, T * hop)
 
     def forward(
         self,
@@ -707,12 +720,15 @@ class SpiritLMHifiGan(PreTrainedModel):
             speaker_id / style_id: one value for all items or one per item.
             dur_pred (`bool`): as in [`decode`] (the pitch-length rule applies per item).
             dtype (`torch.dtype`, *optional*): as in [`decode`].
-            batch_size (`int`, *optional*): items per forward pass (default: all at once). On CPU the convolutions
-                are already compute-bound and batching is slower than `batch_size=1` (measured 0.57x with 4 items of
-                6-10 s, bigger working set + per-layer masking); batching pays off on GPUs.
+            batch_size (`int`, *optional*): items per forward pass. Default: 1 on CPU (one item at a time, so item
+                ``i`` is bitwise ``decode(units_list[i])``: the CPU convolutions are compute-bound already for one
+                item, and padding adds work; see ``benchmarks/bench_hifigan.py``'s batch row), every item at once
+                on other devices. With more than one item per pass the items are sorted by length first (less
+                padding), padded and masked, and returned in input order; each equals its one-item decode up to float
+                rounding (the convolution kernels' summation order depends on the padded shape).
 
         Returns:
-            `list[np.ndarray]`, one float32 waveform per item.
+            `list[np.ndarray]`, one float32 waveform per item, in input order.
         """
         dur_pred = check_flag(dur_pred, "dur_pred")
         n = len(units_list)
@@ -726,10 +742,19 @@ class SpiritLMHifiGan(PreTrainedModel):
 
         spk, sty = per_item(speaker_id, "speaker_id"), per_item(style_id, "style_id")
         items = [self._prepare(u, s, t, dur_pred) for u, s, t in zip(units_list, spk, sty)]
-        bs = batch_size or max(n, 1)
-        out: List[np.ndarray] = []
+        if batch_size is None:
+            bs = 1 if self.device.type == "cpu" else max(n, 1)
+        elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"`batch_size` must be None or an int >= 1; got {batch_size!r}.")
+        else:
+            bs = int(batch_size)
+        # Length-sorted groups waste the least padding; results go back to input order.
+        order = sorted(range(n), key=lambda i: len(items[i][0]["hubert"])) if bs > 1 else list(range(n))
+        out: List[Optional[np.ndarray]] = [None] * n
         for start in range(0, n, bs):
-            out.extend(self._vocode_items(items[start : start + bs], dtype))
+            group = order[start : start + bs]
+            for i, wav in zip(group, self._vocode_items([items[i] for i in group], dtype)):
+                out[i] = wav
         return out
 
     # ------------------------------------------------------------------------------------------------ streaming

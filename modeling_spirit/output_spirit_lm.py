@@ -360,21 +360,28 @@ def align_unit_ids(config, ids: Sequence[int], streams: Optional[Sequence[str]] 
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def vocode_speech_segment(
-    vocoder,
-    layout: SpiritLMIdLayout,
-    segment: SpiritLMSegment,
-    index: int,
-    modality,
-    speaker_id=None,
-    rules: Optional[SpiritLMSpeechRules] = None,
-    logger=None,
-) -> Optional[np.ndarray]:
-    """Vocode speech segment number ``index``; ``None`` when the rules drop it (see :class:`SpiritLMSpeechRules`).
+@dataclass
+class SpiritLMVocodeJob:
+    """One speech segment ready for the vocoder (made by :func:`plan_vocode_job`): its aligned unit streams, the
+    speaker, and the cut of :func:`continued_speech_start` to apply to the waveform (``n_context_hubert`` > 0)."""
 
-    With an expressive vocoder, a segment without pitch units gives an empty waveform and a warning (**departure**:
-    the original crashes there); its units stay in the output's ``"units"``.
-    """
+    units: Dict[str, List[int]]
+    speaker_id: object
+    n_context_hubert: int = 0
+    n_total_hubert: int = 0
+
+    def finish(self, audio: np.ndarray) -> np.ndarray:
+        """The vocoded waveform of :attr:`units` → the segment's audio (the new part after the prompt's context)."""
+        if self.n_context_hubert:
+            return audio[continued_speech_start(len(audio), self.n_context_hubert, self.n_total_hubert):]
+        return audio
+
+
+def plan_vocode_job(vocoder, layout: SpiritLMIdLayout, segment: SpiritLMSegment, index: int, modality,
+                    speaker_id=None, rules: Optional[SpiritLMSpeechRules] = None, logger=None):
+    """What :func:`vocode_speech_segment` would vocode, without vocoding: ``None`` (dropped), an empty waveform
+    (nothing to vocode), or a :class:`SpiritLMVocodeJob`. Jobs of several segments go through
+    :func:`vocode_jobs` in one vocoder call."""
     plan = (rules or SpiritLMSpeechRules()).plan(layout, segment, index, modality)
     if plan is None:
         return None
@@ -390,10 +397,42 @@ def vocode_speech_segment(
         return np.zeros(0, dtype=np.float32)
     if speaker_id is None:
         speaker_id = getattr(layout.config, "default_speaker", 2)
-    audio = vocoder.decode(align_unit_ids(layout.config, plan.ids, streams), speaker_id=speaker_id)
-    if plan.n_context_hubert:
-        return audio[continued_speech_start(len(audio), plan.n_context_hubert, plan.n_total_hubert):]
-    return audio
+    return SpiritLMVocodeJob(align_unit_ids(layout.config, plan.ids, streams), speaker_id,
+                             plan.n_context_hubert, plan.n_total_hubert)
+
+
+def vocode_jobs(vocoder, jobs: Sequence[SpiritLMVocodeJob], dtype=None) -> List[np.ndarray]:
+    """Vocode several :class:`SpiritLMVocodeJob` s in one ``vocoder.decode_batch`` call (its batching policy: one
+    item per pass on CPU, so each equals its own ``decode``), cut as each job says. ``dtype`` as in ``decode``."""
+    if not jobs:
+        return []
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    audios = vocoder.decode_batch([j.units for j in jobs], speaker_id=[j.speaker_id for j in jobs], **kwargs)
+    return [j.finish(a) for j, a in zip(jobs, audios)]
+
+
+def vocode_speech_segment(
+    vocoder,
+    layout: SpiritLMIdLayout,
+    segment: SpiritLMSegment,
+    index: int,
+    modality,
+    speaker_id=None,
+    rules: Optional[SpiritLMSpeechRules] = None,
+    logger=None,
+    dtype=None,
+) -> Optional[np.ndarray]:
+    """Vocode speech segment number ``index``; ``None`` when the rules drop it (see :class:`SpiritLMSpeechRules`).
+
+    With an expressive vocoder, a segment without pitch units gives an empty waveform and a warning (**departure**:
+    the original crashes there); its units stay in the output's ``"units"``. ``dtype`` as in the vocoder's
+    ``decode`` (``torch.bfloat16``: the fast path).
+    """
+    job = plan_vocode_job(vocoder, layout, segment, index, modality, speaker_id, rules, logger)
+    if not isinstance(job, SpiritLMVocodeJob):
+        return job
+    kwargs = {"dtype": dtype} if dtype is not None else {}
+    return job.finish(vocoder.decode(job.units, speaker_id=job.speaker_id, **kwargs))
 
 
 __all__ = [
@@ -415,4 +454,7 @@ __all__ = [
     "align_unit_ids",
     "vocoder_streams",
     "vocode_speech_segment",
+    "SpiritLMVocodeJob",
+    "plan_vocode_job",
+    "vocode_jobs",
 ]

@@ -50,7 +50,8 @@ Few-shot tasks (paper appendix B; formats in :mod:`.few_shot`): ``pipe(audio, fe
 the model opens the next example.
 """
 
-from typing import Any, Dict, List, Optional
+import copy
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -70,21 +71,38 @@ from .output_spirit_lm import (
     SpiritLMPipelineError,
     SpiritLMSegment,
     SpiritLMSpeechRules,
+    SpiritLMVocodeJob,
     decode_segments,
+    plan_vocode_job,
+    vocode_jobs,
     vocode_speech_segment,
 )
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, is_batch, left_pad, normalize_input
-from .streaming_spirit_lm import seeded, stream
+from .streaming_spirit_lm import seeded, stream, stream_batch
 
 logger = logging.get_logger(__name__)
 
 _PREPROCESS_KEYS = ("output_modality", "prompt", "seed")
+_FAST_KEY = "fast"  # one switch, read by every stage (see `fast_dtype`, `_fast_lm`, `_vocoder_dtype`)
 _POSTPROCESS_KEYS = ("speaker_id", "return_prompt")
 _FORWARD_KEYS = ("original_banned_tokens",)
 _NO_VOCODER = (
     "Speech output needs the vocoder. Load a Spirit LM folder that has one (`vocoder/`), pass `vocoder=` to the "
     "pipeline, or ask for output_modality='text'."
 )
+
+
+def fast_dtype(device) -> Optional[torch.dtype]:
+    """The low-precision dtype of the fast path (``fast=True``) on ``device``: ``torch.bfloat16`` where it has native
+    bf16 kernels (CUDA with bf16 support; a CPU whose oneDNN has bf16 kernels: AVX512-BF16 / AMX), ``torch.float16``
+    on older CUDA GPUs, ``None`` elsewhere (the fast path then keeps float32 there)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu":
+        supported = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        return torch.bfloat16 if supported is not None and supported() else None
+    return None
 
 
 def _positive_int(value, name: str) -> int:
@@ -137,6 +155,11 @@ class SpiritLMPipeline(Pipeline):
         preprocess = {k: kwargs.pop(k) for k in _PREPROCESS_KEYS if k in kwargs}
         postprocess = {k: kwargs.pop(k) for k in _POSTPROCESS_KEYS if k in kwargs}
         forward = {k: kwargs.pop(k) for k in _FORWARD_KEYS if k in kwargs}
+        if _FAST_KEY in kwargs:
+            fast = kwargs.pop(_FAST_KEY)
+            if not isinstance(fast, (bool, np.bool_)):
+                raise SpiritLMPipelineError(f"`fast` is {fast!r} (type {type(fast).__name__}); it must be True or False.")
+            preprocess[_FAST_KEY] = forward[_FAST_KEY] = postprocess[_FAST_KEY] = bool(fast)
         if "output_modality" in preprocess:
             preprocess["output_modality"] = OutputModality.parse(preprocess["output_modality"])
             forward["output_modality"] = preprocess["output_modality"]
@@ -182,10 +205,17 @@ class SpiritLMPipeline(Pipeline):
         # Seeded before prompt building, as the original; the lock keeps other threads' draws out until the end.
         with seeded(seed, lock=self._samples(fwd["generate_kwargs"])):
             for start in range(0, len(items), batch_size):
-                chunk = [self.preprocess(x, **pre) for x in items[start : start + batch_size]]
+                batch_items = items[start : start + batch_size]
+                encode_speech = self._batch_speech_encoder(batch_items, pre)
+                chunk = [self.preprocess(x, **pre, encode_speech=encode_speech) for x in batch_items]
                 model_outputs = self.forward(chunk, **fwd)
                 results.extend(self.postprocess(model_outputs, **post))
         return results if batched else results[0]
+
+    def stream_batch(self, inputs, **kwargs):
+        """Stream a batch with one ``generate`` call: an iterator of ``(index, event)`` pairs (see
+        :func:`~.streaming_spirit_lm.stream_batch`)."""
+        return stream_batch(self, inputs, **kwargs)
 
     # -- checks before generating --------------------------------------------------------------------------------
     def _generation_config(self, generate_kwargs):
@@ -246,7 +276,7 @@ class SpiritLMPipeline(Pipeline):
                 ) from None
 
     # -- steps ---------------------------------------------------------------------------------------------------
-    def _encode_speech(self, audio) -> str:
+    def _load_speech(self, audio) -> np.ndarray:
         if self.speech_tokenizer is None:
             raise ValueError(
                 "This input has a speech item, which needs the speech tokenizer. Load a Spirit LM folder that has one "
@@ -254,19 +284,53 @@ class SpiritLMPipeline(Pipeline):
             )
         # One speech item is one audio: load it here (a list of numbers is samples, never a batch of audios).
         rate = getattr(getattr(self.speech_tokenizer, "config", None), "sampling_rate", SAMPLING_RATE)
-        return self.speech_tokenizer.encode_string(load_audio(audio, target_rate=rate))
+        return load_audio(audio, target_rate=rate)
+
+    def _encode_speech(self, audio, fast: bool = False) -> str:
+        wave = self._load_speech(audio)  # (raises the clear error when there is no speech tokenizer)
+        return self.speech_tokenizer.encode_string(wave, **({"fast": True} if fast else {}))
+
+    def _prompt_string(self, inputs, encode_speech, output_modality=OutputModality.ARBITRARY,
+                       prompt: Optional[str] = None, few_shot=None) -> str:
+        if prompt is not None:
+            return prompt  # verbatim, as the original (the interleaved input is ignored)
+        if few_shot is not None:
+            task, examples = few_shot
+            return few_shot_prompt(task, examples or [], inputs, encode_speech)
+        return build_prompt(normalize_input(inputs), output_modality, encode_speech)
+
+    def _batch_speech_encoder(self, batch_items, pre) -> Optional[Callable[[Any], str]]:
+        """All the speech of a batch (every input's speech items, few-shot examples included) in ONE speech-tokenizer
+        call: a first pass over the prompts collects the audios in prompt-building order, ``encode_string`` gets
+        them as one list, and the returned callback hands the unit strings back in that order when the prompts are
+        built. ``None`` (encode as the prompts are built) when the batch has fewer than two audios."""
+        if self.speech_tokenizer is None:
+            return None
+        audios: List[Any] = []
+
+        def collect(audio) -> str:
+            audios.append(audio)
+            return ""
+
+        opts = {k: v for k, v in pre.items() if k != _FAST_KEY}
+        try:
+            for x in batch_items:
+                self._prompt_string(x, collect, **opts)
+        except Exception:
+            return None  # a bad input: let the per-input path raise its usual error
+        if len(audios) < 2:
+            return None
+        waves = [self._load_speech(a) for a in audios]
+        strings = iter(self.speech_tokenizer.encode_string(waves, **({"fast": True} if pre.get(_FAST_KEY) else {})))
+        return lambda audio: next(strings)
 
     def preprocess(self, inputs, output_modality=OutputModality.ARBITRARY, prompt: Optional[str] = None,
-                   few_shot=None):
+                   few_shot=None, fast: bool = False, encode_speech: Optional[Callable[[Any], str]] = None):
         if output_modality == OutputModality.SPEECH and self.vocoder is None:
             raise ValueError(_NO_VOCODER)
-        if prompt is not None:
-            prompt_string = prompt  # verbatim, as the original (the interleaved input is ignored)
-        elif few_shot is not None:
-            task, examples = few_shot
-            prompt_string = few_shot_prompt(task, examples or [], inputs, self._encode_speech)
-        else:
-            prompt_string = build_prompt(normalize_input(inputs), output_modality, self._encode_speech)
+        if encode_speech is None:
+            encode_speech = lambda audio: self._encode_speech(audio, fast=fast)  # noqa: E731
+        prompt_string = self._prompt_string(inputs, encode_speech, output_modality, prompt, few_shot)
         ids = self.tokenizer(prompt_string, add_special_tokens=True)["input_ids"]
         limit = getattr(self.model.config, "max_position_embeddings", None)
         if limit is not None and len(ids) >= limit:
@@ -276,8 +340,26 @@ class SpiritLMPipeline(Pipeline):
             )
         return {"prompt": prompt_string, "prompt_ids": ids}
 
+    def _fast_lm(self, fast: bool):
+        """The LM that generates: ``self.model``, or for ``fast=True`` with float32 weights a cached copy in
+        :func:`fast_dtype` (rebuilt when a parameter is replaced, moved or updated in place). A model already in
+        bf16/fp16 runs as it is (the released 7B models load in bf16, so there the switch costs no memory). A copy,
+        not ``torch.autocast``: autocast re-casts every weight at every decoding step, which made greedy generation
+        slower than float32 on this project's CPU (``benchmarks/bench_fast.py``); the copy costs half the float32
+        model's memory once."""
+        dtype = fast_dtype(self.model.device) if fast else None
+        if dtype is None or self.model.dtype != torch.float32:
+            return self.model
+        key = (dtype, tuple((p.data_ptr(), p._version) for p in self.model.parameters()))
+        cache = self.__dict__.get("_fast_lm_cache")
+        if cache is None or cache[0] != key:
+            self.__dict__["_fast_lm_cache"] = None  # free the old copy first
+            cache = (key, copy.deepcopy(self.model).to(dtype).eval())
+            self.__dict__["_fast_lm_cache"] = cache
+        return cache[1]
+
     def _forward(self, model_inputs, output_modality=OutputModality.ARBITRARY, original_banned_tokens=False,
-                 generate_kwargs=None):
+                 generate_kwargs=None, fast: bool = False):
         generate_kwargs = dict(generate_kwargs or {})
         pad_id = self.tokenizer.pad_token_id
         if pad_id is None:
@@ -286,8 +368,9 @@ class SpiritLMPipeline(Pipeline):
         generate_kwargs.setdefault("pad_token_id", pad_id)
         self._check_context(input_ids.shape[1], generate_kwargs)
         device = self.model.device
+        model = self._fast_lm(fast)
         with torch.no_grad():
-            out = self.model.generate(
+            out = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=attention_mask.to(device),
                 output_modality=output_modality,
@@ -307,37 +390,65 @@ class SpiritLMPipeline(Pipeline):
         return self._forward(model_inputs, **forward_params)
 
     def postprocess(self, model_outputs, output_modality=OutputModality.ARBITRARY, speaker_id=None,
-                    return_prompt: bool = False, few_shot=None, num_return_sequences: int = 1):
+                    return_prompt: bool = False, few_shot=None, num_return_sequences: int = 1, fast: bool = False):
         """Generated ids → segments → outputs, through the one output path (:mod:`.output_spirit_lm`); with
-        ``num_return_sequences`` > 1 a list of outputs per input (see the module docstring)."""
+        ``num_return_sequences`` > 1 a list of outputs per input (see the module docstring).
+
+        Every speech segment of the batch (all inputs, all sequences) is vocoded in one ``vocoder.decode_batch`` call
+        (:func:`~.output_spirit_lm.vocode_jobs`; on CPU one item per pass, so each equals its one-by-one decode)."""
+        dtype = self._vocoder_dtype(fast)
+        jobs: List[tuple] = []
         results = []
         for m in model_outputs:
             sequences = m.get("sequences") or [m["new_ids"]]
-            per_sequence = [self._outputs(new_ids, m["prompt_ids"], output_modality, speaker_id, few_shot)
+            per_sequence = [self._outputs(new_ids, m["prompt_ids"], output_modality, speaker_id, few_shot,
+                                          jobs=jobs, dtype=dtype)
                             for new_ids in sequences]
             outputs = per_sequence if num_return_sequences > 1 else per_sequence[0]
             results.append((outputs, m["prompt"]) if return_prompt else outputs)
+        audios = vocode_jobs(self.vocoder, [job for *_, job in jobs], dtype) if jobs else []
+        for (outputs, position, layout, segment, _), audio in zip(jobs, audios):
+            outputs[position] = self._speech_output(layout, segment, audio)
         return results
 
-    def _outputs(self, new_ids, prompt_ids, output_modality, speaker_id, few_shot) -> List[Dict[str, Any]]:
-        """One generated sequence → its output segments."""
+    def _vocoder_dtype(self, fast: bool) -> Optional[torch.dtype]:
+        """The vocoder's fast mode: its cached low-precision generator (``decode(dtype=...)``) in :func:`fast_dtype`."""
+        if not fast or self.vocoder is None:
+            return None
+        return fast_dtype(self.vocoder.device)
+
+    def _outputs(self, new_ids, prompt_ids, output_modality, speaker_id, few_shot, jobs: Optional[list] = None,
+                 dtype: Optional[torch.dtype] = None) -> List[Dict[str, Any]]:
+        """One generated sequence → its output segments. With ``jobs`` (a list), speech segments to vocode are left
+        as ``None`` placeholders and appended to ``jobs`` as ``(outputs, position, layout, segment, job)`` for the
+        caller to vocode together; without, they are vocoded here."""
         config = self.model.config
         layout = SpiritLMIdLayout(config)
         pairs = decode_segments(self.tokenizer, config, new_ids, output_modality, prompt_ids=prompt_ids)
         if few_shot is not None:
-            return [self._few_shot_answer(few_shot, layout, pairs, speaker_id)]
-        outputs: List[Dict[str, Any]] = []
+            return [self._few_shot_answer(few_shot, layout, pairs, speaker_id, dtype)]
+        outputs: List[Optional[Dict[str, Any]]] = []
         for index, (segment, text) in enumerate(pairs):
             if segment.type == "text":
                 if text or output_modality == OutputModality.TEXT:
                     outputs.append({"type": "text", "text": text})
                 continue
-            audio = self._vocode(layout, segment, index, speaker_id, output_modality)
+            if jobs is None:
+                audio = self._vocode(layout, segment, index, speaker_id, output_modality, dtype=dtype)
+            else:
+                if self.vocoder is None:
+                    raise ValueError(_NO_VOCODER)
+                audio = plan_vocode_job(self.vocoder, layout, segment, index, output_modality, speaker_id,
+                                        logger=logger)
+                if isinstance(audio, SpiritLMVocodeJob):
+                    outputs.append(None)
+                    jobs.append((outputs, len(outputs) - 1, layout, segment, audio))
+                    continue
             if audio is not None:
                 outputs.append(self._speech_output(layout, segment, audio))
         return outputs
 
-    def _few_shot_answer(self, task, layout: SpiritLMIdLayout, pairs, speaker_id) -> Dict[str, Any]:
+    def _few_shot_answer(self, task, layout: SpiritLMIdLayout, pairs, speaker_id, dtype=None) -> Dict[str, Any]:
         """The first segment of the answer's modality (an empty one when the model produced none)."""
         answer = TASK_MODALITIES[task][1]
         for segment, text in pairs:
@@ -346,7 +457,9 @@ class SpiritLMPipeline(Pipeline):
             if answer == "text":
                 return {"type": "text", "text": text.strip()}
             plain = SpiritLMSegment("speech", segment.ids)  # the answer alone, never the prompt's speech
-            return self._speech_output(layout, plain, self._vocode(layout, plain, 0, speaker_id, OutputModality.SPEECH))
+            return self._speech_output(
+                layout, plain, self._vocode(layout, plain, 0, speaker_id, OutputModality.SPEECH, dtype=dtype)
+            )
         if answer == "text":
             return {"type": "text", "text": ""}
         return self._speech_output(layout, SpiritLMSegment("speech", []), np.zeros(0, dtype=np.float32))
@@ -361,13 +474,14 @@ class SpiritLMPipeline(Pipeline):
         return int(getattr(self.model.config, "sampling_rate", SAMPLING_RATE))
 
     def _vocode(self, layout: SpiritLMIdLayout, segment: SpiritLMSegment, index: int, speaker_id, output_modality,
-                rules: Optional[SpiritLMSpeechRules] = None) -> Optional[np.ndarray]:
+                rules: Optional[SpiritLMSpeechRules] = None, dtype: Optional[torch.dtype] = None
+                ) -> Optional[np.ndarray]:
         """Vocode speech segment number ``index``; ``None`` when the original's rules drop it (arbitrary mode, spec
         §1.5; see :class:`~.output_spirit_lm.SpiritLMSpeechRules`)."""
         if self.vocoder is None:
             raise ValueError(_NO_VOCODER)
         return vocode_speech_segment(self.vocoder, layout, segment, index, output_modality, speaker_id,
-                                     rules=rules, logger=logger)
+                                     rules=rules, logger=logger, dtype=dtype)
 
 
-__all__ = ["SpiritLMPipeline", "SpiritLMPipelineError"]
+__all__ = ["SpiritLMPipeline", "SpiritLMPipelineError", "fast_dtype"]

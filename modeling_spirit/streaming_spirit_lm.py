@@ -43,7 +43,13 @@ What the stream equals (greedy decoding, same options):
   (``vocode_speech_segment(..., rules=SpiritLMSpeechRules(continue_prompt_speech=False))``). Every streamed speech
   segment therefore equals ``vocoder.decode(units of the segment)``. Everywhere else streamed = plain.
 
-Only one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
+A batch streams with :func:`stream_batch` (``pipe.stream_batch(inputs, ...)``): ONE ``generate`` call for all the
+inputs (their speech items encoded in one speech-tokenizer call), yielding ``(index, event)`` pairs, ``index`` the
+input's position; each input's events, in order, equal its own ``pipe(x, stream=True)`` events (greedy). For one
+iterator per input, route the pairs by index. ``fast=True`` streams on the fast path (bf16 speech tokenizer, LM
+a bf16 copy of a float32 LM, bf16 vocoder; see the pipeline's ``fast``).
+
+``stream=True`` takes one input at a time (batch size 1; no beam search, no ``num_return_sequences > 1``). Generation starts at
 the first ``next()``; closing the iterator (or leaving a ``for`` loop early and dropping it) stops generation.
 With an expressive vocoder, audio starts once the segment's first pitch and style units are known (the unit
 string's alignment rule), and a segment without any style unit is held to its end (the original's random style
@@ -300,8 +306,19 @@ class SpiritLMStreamIterator:
         return thread is not None and thread.is_alive()
 
 
+def _as_batch(model_input) -> List[Dict[str, Any]]:
+    """One model input (a plain stream) or a list of them (:func:`stream_batch`) → a list."""
+    return model_input if isinstance(model_input, list) else [model_input]
+
+
+def _vocoder_dtype(pipe, model_input):
+    """The vocoder dtype of a streamed call: the pipeline's fast mode when the call asked for ``fast=True``."""
+    dtype_for = getattr(pipe, "_vocoder_dtype", None)
+    return dtype_for(bool(model_input.get("fast", False))) if dtype_for is not None else None
+
+
 def _generate_in_thread(pipe, model_input, output_modality, original_banned_tokens, generate_kwargs, streamer):
-    rng_state = model_input.get("rng_state")
+    rng_state = _as_batch(model_input)[0].get("rng_state")
     try:
         with SEED_LOCK if (rng_state is not None or pipe._samples(generate_kwargs)) else contextlib.nullcontext():
             if rng_state is not None:
@@ -318,10 +335,11 @@ def _generate(pipe, model_input, output_modality, original_banned_tokens, genera
     kwargs["stopping_criteria"] = criteria
     kwargs["streamer"] = streamer
     pipe._forward(
-        [model_input],
+        _as_batch(model_input),
         output_modality=output_modality,
         original_banned_tokens=original_banned_tokens,
         generate_kwargs=kwargs,
+        fast=bool(_as_batch(model_input)[0].get("fast", False)),
     )
 
 
@@ -348,7 +366,7 @@ class SpiritLMOutputStreamState:
     """
 
     def __init__(self, config, tokenizer, vocoder, output_modality, prompt_ids, speaker_id=None, chunk_units: int = 25,
-                 sampling_rate: int = SAMPLING_RATE, rules: Optional[SpiritLMSpeechRules] = None):
+                 sampling_rate: int = SAMPLING_RATE, rules: Optional[SpiritLMSpeechRules] = None, dtype=None):
         self.config = config
         self.tokenizer = tokenizer
         self.vocoder = vocoder
@@ -358,6 +376,7 @@ class SpiritLMOutputStreamState:
         self.speaker_id = getattr(config, "default_speaker", 2) if speaker_id is None else speaker_id
         self.chunk_units = chunk_units
         self.sampling_rate = sampling_rate
+        self.dtype = dtype  # the vocoder's generator dtype (None: exact; torch.bfloat16: the fast path)
         self.rules = rules if rules is not None else SpiritLMSpeechRules(continue_prompt_speech=False)
         self.index = -1
         self.kind: Optional[str] = None
@@ -403,7 +422,8 @@ class SpiritLMOutputStreamState:
                             and self.prompt_ends_with_speech)
         self.min_hubert = self.rules.min_new_hubert(self.index, continues_prompt, self.output_modality)
         self.aligner = SpiritLMUnitAligner(vocoder_streams(self.vocoder))
-        self.decoder = self.vocoder.stream_decoder(chunk_units=self.chunk_units, speaker_id=self.speaker_id)
+        self.decoder = self.vocoder.stream_decoder(chunk_units=self.chunk_units, speaker_id=self.speaker_id,
+                                                   **({"dtype": self.dtype} if self.dtype is not None else {}))
 
     def _close(self, last: bool) -> List[Dict[str, Any]]:
         events: List[Dict[str, Any]] = []
@@ -454,7 +474,7 @@ class _StreamState:
         self.generate_kwargs = dict(generate_kwargs)
         self.output = SpiritLMOutputStreamState(
             pipe.model.config, pipe.tokenizer, pipe.vocoder, output_modality, self.prompt_ids, speaker_id,
-            chunk_units, pipe._sampling_rate,
+            chunk_units, pipe._sampling_rate, dtype=_vocoder_dtype(pipe, model_input),
         )
         self.streamer = SpiritLMTokenStreamer(skip_prompt=True, timeout=timeout)
         self.thread: Optional[threading.Thread] = None
@@ -477,6 +497,41 @@ class _StreamState:
             self.thread.join()
 
 
+class _StreamOptions:
+    """A streamed call's options, split and checked as a plain call splits them (shared by :func:`stream` and
+    :func:`stream_batch`; ``what`` names the caller in messages)."""
+
+    def __init__(self, pipe, kwargs: Dict[str, Any], what: str):
+        self.chunk_units = int(kwargs.pop("chunk_units", 25))
+        self.timeout = kwargs.pop("stream_timeout", None)
+        kwargs.pop("batch_size", None)
+        if kwargs.pop("return_prompt", False):
+            raise ValueError(f"`return_prompt` is not used with {what}; the prompt is the returned iterator's "
+                             "`.prompt`.")
+        if "streamer" in kwargs:
+            raise ValueError(f"{what} makes its own streamer; do not pass `streamer=` as well.")
+        pre, fwd, post = pipe._sanitize_parameters(**kwargs)
+        self.pre = {**pipe._preprocess_params, **pre}
+        self.fwd = {**pipe._forward_params, **fwd}
+        self.generate_kwargs = {**pipe._forward_params.get("generate_kwargs", {}), **fwd.get("generate_kwargs", {})}
+        self.post = {**pipe._postprocess_params, **post}
+        for name in ("num_beams", "num_return_sequences"):
+            if int(self.generate_kwargs.get(name) or 1) != 1:
+                raise ValueError(
+                    f"{what} streams one sequence per input; `{name}={self.generate_kwargs[name]}` is not supported "
+                    f"with it (use {name}=1, or call the pipeline without streaming)."
+                )
+        self.output_modality = OutputModality.parse(self.pre.get("output_modality", OutputModality.ARBITRARY))
+        pipe._check_speaker(self.post.get("speaker_id"))
+        self.seed = self.pre.pop("seed", None)
+
+    def iterator_kwargs(self) -> Dict[str, Any]:
+        return dict(output_modality=self.output_modality,
+                    original_banned_tokens=bool(self.fwd.get("original_banned_tokens", False)),
+                    generate_kwargs=self.generate_kwargs, speaker_id=self.post.get("speaker_id"),
+                    chunk_units=self.chunk_units, timeout=self.timeout)
+
+
 def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
     """Stream one generation of a ``pipeline("spirit-lm")``; ``pipe(inputs, stream=True, ...)`` calls this.
 
@@ -493,54 +548,144 @@ def stream(pipe, inputs=None, **kwargs) -> SpiritLMStreamIterator:
         "audio", "sampling_rate", "segment"}`` events in generation order. Validation and prompt building (speech
         inputs are tokenized) happen now; generation starts at the first ``next()``.
     """
-    chunk_units = int(kwargs.pop("chunk_units", 25))
-    timeout = kwargs.pop("stream_timeout", None)
-    kwargs.pop("batch_size", None)
-    if kwargs.pop("return_prompt", False):
-        raise ValueError("`return_prompt` is not used with stream=True; the prompt is the returned iterator's `.prompt`.")
-    if "streamer" in kwargs:
-        raise ValueError("stream=True makes its own streamer; do not pass `streamer=` as well.")
     if inputs is None and "prompt" not in kwargs:
         raise ValueError("Give an input (text, audio or interleaved list) or `prompt=`.")
     if inputs is not None and is_batch(inputs):
         raise ValueError(
             f"stream=True generates for one input at a time, but a batch of {len(inputs)} inputs was given. Stream "
-            "each input separately (`for x in inputs: pipe(x, stream=True)`), or drop stream=True for batched "
-            "generation."
+            "each input separately (`for x in inputs: pipe(x, stream=True)`), stream the batch with "
+            "`pipe.stream_batch(inputs, ...)` (one generate call; yields `(index, event)`), or drop stream=True for "
+            "batched generation."
         )
-    pre, fwd, post = pipe._sanitize_parameters(**kwargs)
-    pre = {**pipe._preprocess_params, **pre}
-    fwd = {**pipe._forward_params, **fwd}
-    generate_kwargs = {**pipe._forward_params.get("generate_kwargs", {}), **fwd.get("generate_kwargs", {})}
-    post = {**pipe._postprocess_params, **post}
-    for name in ("num_beams", "num_return_sequences"):
-        if int(generate_kwargs.get(name) or 1) != 1:
-            raise ValueError(
-                f"stream=True streams one sequence; `{name}={generate_kwargs[name]}` is not supported with it "
-                f"(use {name}=1, or drop stream=True)."
-            )
-    output_modality = OutputModality.parse(pre.get("output_modality", OutputModality.ARBITRARY))
-    pipe._check_speaker(post.get("speaker_id"))
-    seed = pre.pop("seed", None)
+    o = _StreamOptions(pipe, kwargs, "stream=True")
+    pre, fwd, generate_kwargs, seed = o.pre, o.fwd, o.generate_kwargs, o.seed
     with seeded(seed, lock=False):  # seeded before prompt building, as a plain call
         model_input = pipe.preprocess(inputs, **pre)
+        model_input["fast"] = bool(fwd.get("fast", False))  # the LM's and the vocoder's fast modes
         if seed is not None:
             # The generate thread restores this state under SEED_LOCK: other threads' draws in between do not matter.
             model_input["rng_state"] = capture_rng_state()
     pipe._check_context(len(model_input["prompt_ids"]), generate_kwargs)
-    return SpiritLMStreamIterator(
-        pipe,
-        model_input,
-        output_modality=output_modality,
-        original_banned_tokens=bool(fwd.get("original_banned_tokens", False)),
-        generate_kwargs=generate_kwargs,
-        speaker_id=post.get("speaker_id"),
-        chunk_units=chunk_units,
-        timeout=timeout,
-    )
+    return SpiritLMStreamIterator(pipe, model_input, **o.iterator_kwargs())
+
+
+# -- a batch: one generate call, events tagged with their input's index ------------------------------------------------
+
+
+class SpiritLMBatchTokenStreamer(SpiritLMTokenStreamer):
+    """:class:`SpiritLMTokenStreamer` for a batch of ``batch_size`` rows: each generation step's ids (one per row) are
+    queued as one list; ``received`` holds those lists. Rows that have finished get ``generate``'s padding id, which
+    the output path drops."""
+
+    def __init__(self, batch_size: int, skip_prompt: bool = True, timeout: Optional[float] = None):
+        super().__init__(skip_prompt=skip_prompt, timeout=timeout)
+        self.batch_size = batch_size
+
+    def put(self, value) -> None:
+        value = torch.as_tensor(value)
+        rows = value.shape[0] if value.dim() >= 1 else 1
+        if rows != self.batch_size or value.dim() > 2 or (value.dim() == 2 and not self._next_is_prompt
+                                                           and value.shape[1] != 1):
+            raise ValueError(
+                f"Batch streaming expects one id per input per step ({self.batch_size} inputs), but generate produced "
+                f"ids of shape {tuple(value.shape)} (beams or num_return_sequences > 1 are not streamed)."
+            )
+        if self.skip_prompt and self._next_is_prompt:
+            self._next_is_prompt = False
+            return
+        self._next_is_prompt = False
+        step = [int(i) for i in value.reshape(-1).tolist()]
+        self.received.append(step)
+        self.queue.put(step)
+
+
+class _BatchStreamState(_StreamState):
+    """Runs one streamed generation of a batch: one generate thread, one :class:`SpiritLMOutputStreamState` per
+    input; yields ``(index, event)``."""
+
+    def __init__(self, pipe, model_inputs, output_modality, original_banned_tokens, generate_kwargs, speaker_id,
+                 chunk_units, timeout):
+        self.pipe = pipe
+        self.model_input = list(model_inputs)
+        self.prompt = [m["prompt"] for m in model_inputs]
+        self.prompt_ids = [list(m["prompt_ids"]) for m in model_inputs]
+        self.output_modality = output_modality
+        self.original_banned_tokens = original_banned_tokens
+        self.generate_kwargs = dict(generate_kwargs)
+        self.outputs = [
+            SpiritLMOutputStreamState(pipe.model.config, pipe.tokenizer, pipe.vocoder, output_modality, ids,
+                                      speaker_id, chunk_units, pipe._sampling_rate,
+                                      dtype=_vocoder_dtype(pipe, model_inputs[0]))
+            for ids in self.prompt_ids
+        ]
+        self.streamer = SpiritLMBatchTokenStreamer(len(model_inputs), skip_prompt=True, timeout=timeout)
+        self.thread = None
+
+    def run(self) -> Iterator:
+        self.thread = threading.Thread(
+            target=_generate_in_thread,
+            args=(self.pipe, self.model_input, self.output_modality, self.original_banned_tokens,
+                  self.generate_kwargs, self.streamer),
+            name="spirit-lm-stream-batch",
+            daemon=True,
+        )
+        self.thread.start()
+        try:
+            for step in self.streamer:
+                for index, (state, token_id) in enumerate(zip(self.outputs, step)):
+                    for event in state.feed(token_id):
+                        yield index, event
+            for index, state in enumerate(self.outputs):
+                for event in state.finish():
+                    yield index, event
+        finally:
+            self.streamer.cancelled.set()
+            self.thread.join()
+
+
+class SpiritLMBatchStreamIterator(SpiritLMStreamIterator):
+    """Iterator over the streamed events of a batch, as ``(index, event)`` pairs (``index``: the input's position
+    in the batch; ``event``: as for one input). Made by :func:`stream_batch`. ``prompt`` / ``prompt_ids`` are lists
+    (one per input); ``streamer.received`` holds the per-step lists of ids."""
+
+    def __init__(self, pipe, model_inputs: List[Dict[str, Any]], output_modality: OutputModality,
+                 original_banned_tokens: bool, generate_kwargs: Dict[str, Any], speaker_id=None,
+                 chunk_units: int = 25, timeout: Optional[float] = None):
+        self._state = _BatchStreamState(pipe, model_inputs, output_modality, original_banned_tokens,
+                                        generate_kwargs, speaker_id, chunk_units, timeout)
+        self._events = self._state.run()
+        self.prompt = self._state.prompt
+        self.prompt_ids = self._state.prompt_ids
+        self.streamer = self._state.streamer
+
+
+def stream_batch(pipe, inputs, **kwargs) -> SpiritLMBatchStreamIterator:
+    """Stream a batch of inputs with ONE ``generate`` call (``pipe.stream_batch(inputs, ...)``): yields
+    ``(index, event)`` pairs, ``event`` as in :func:`stream` and ``index`` the input's position in ``inputs``;
+    events of one input come in order, events of different inputs interleave step by step. The speech items of all
+    inputs are encoded in one speech-tokenizer call. Each input's events equal its own ``stream`` (greedy; the
+    batch is left-padded as a plain batch call, whose rows equal one-by-one). A single (non-batch) input is taken
+    as a batch of one. Options as :func:`stream`; ``batch_size`` is ignored (the whole list is one batch).
+
+    To get one iterator per input instead, route the pairs: ``for i, ev in pipe.stream_batch(xs): queues[i].put(ev)``.
+    """
+    o = _StreamOptions(pipe, kwargs, "stream_batch")
+    pre, fwd, generate_kwargs, seed = o.pre, o.fwd, o.generate_kwargs, o.seed
+    items = list(inputs) if is_batch(inputs) else [inputs]
+    with seeded(seed, lock=False):  # seeded before prompt building, as a plain call
+        encode_speech = pipe._batch_speech_encoder(items, pre)
+        model_inputs = [pipe.preprocess(x, **pre, encode_speech=encode_speech) for x in items]
+        model_inputs[0]["fast"] = bool(fwd.get("fast", False))  # the LM's and the vocoder's fast modes
+        if seed is not None:
+            model_inputs[0]["rng_state"] = capture_rng_state()
+    pipe._check_context(max(len(m["prompt_ids"]) for m in model_inputs), generate_kwargs)
+    return SpiritLMBatchStreamIterator(pipe, model_inputs, **o.iterator_kwargs())
 
 
 __all__ = [
+    "SpiritLMBatchTokenStreamer",
+    "SpiritLMBatchStreamIterator",
+    "stream_batch",
     "SpiritLMTokenStreamer",
     "SpiritLMIncrementalTextDecoder",
     "SpiritLMOutputStreamState",

@@ -383,6 +383,17 @@ def test_batch_equals_per_item(variant, models):
         _assert_close(got, model.decode(item, speaker_id=spk), rel=1e-5)
     # decode() on a list is the batch path
     assert all(np.array_equal(a, b) for a, b in zip(model.decode(inputs, **kwargs), batch))
+    # On CPU the default is one item per pass: bitwise the one-item decode.
+    for item, spk, got in zip(inputs, kwargs["speaker_id"], batch):
+        assert np.array_equal(got, model.decode(item, speaker_id=spk))
+    # Padded passes (length-sorted groups, masked) come back in input order, equal up to float rounding.
+    for bs in (2, 4):
+        padded = model.decode_batch(inputs, batch_size=bs, **kwargs)
+        assert [p.shape for p in padded] == [b.shape for b in batch]
+        for got, want in zip(padded, batch):
+            _assert_close(got, want, rel=1e-5)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.decode_batch(inputs, batch_size=0)
 
 
 def test_padding_without_masking_would_leak(models):
