@@ -36,6 +36,9 @@ SPEECH_MARKER = "[Speech]"
 SPEECH_TOKENIZER_SUBFOLDER = "speech_tokenizer"
 VOCODER_SUBFOLDER = "vocoder"
 
+# Where the chat template puts an audio content item; the processor replaces it with the item's unit string.
+AUDIO_PLACEHOLDER = "<|spirit_audio|>"
+
 __all__ = [
     "SAMPLING_RATE",
     "STREAMS",
@@ -53,4 +56,5 @@ __all__ = [
     "SPEECH_MARKER",
     "SPEECH_TOKENIZER_SUBFOLDER",
     "VOCODER_SUBFOLDER",
+    "AUDIO_PLACEHOLDER",
 ]
