@@ -38,7 +38,8 @@ CUSTOM_PIPELINE = {
 }
 # The modules whose relative-import closure must sit at the folder root.
 _ROOT_MODULES = ("pipeline_spirit_lm.py", "processing_spirit_lm.py", "tokenization_spirit_lm.py",
-                 "feature_extraction_spirit_lm.py", "modeling_spirit_lm.py", "configuration_spirit_lm.py")
+                 "feature_extraction_spirit_lm.py", "modeling_spirit_lm.py", "configuration_spirit_lm.py",
+                 "modeling_spirit_multimodal_lm.py", "streamer_spirit_lm.py")
 
 
 def remote_code_files() -> List[Path]:
@@ -303,7 +304,8 @@ def make_hub_ready(folder, require_speech_components: bool = True) -> Path:
     config = json.loads(config_path.read_text())
     config.setdefault("auto_map", {}).update(
         {"AutoConfig": "configuration_spirit_lm.SpiritLMConfig",
-         "AutoModelForCausalLM": "modeling_spirit_lm.SpiritLMForCausalLM"}
+         "AutoModelForCausalLM": "modeling_spirit_lm.SpiritLMForCausalLM",
+         "AutoModelForMultimodalLM": "modeling_spirit_multimodal_lm.SpiritLMForMultimodalLM"}
     )
     config["custom_pipelines"] = CUSTOM_PIPELINE
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

@@ -411,6 +411,12 @@ class SpiritLMProcessor(ProcessorMixin):
             # transformers' multimodal API: a rendered chat template (with audio placeholders) and its audio.
             prompts = self.expand_audio_placeholders(text, audio, speech_tokenizer)
             add_special_tokens = kwargs.pop("add_special_tokens", True)
+            if kwargs:
+                raise ValueError(
+                    f"SpiritLMProcessor got unexpected keywords {sorted(kwargs)}. Generation options given to a "
+                    "pipeline('any-to-any') call reach the processor: pass them as `generate_kwargs={...}` (or "
+                    "`max_new_tokens=`), or when creating the pipeline."
+                )
             ids = [self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
             pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
             input_ids, attention_mask = left_pad(ids, pad_id)
