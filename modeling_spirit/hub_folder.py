@@ -39,7 +39,7 @@ CUSTOM_PIPELINE = {
 # The modules whose relative-import closure must sit at the folder root.
 _ROOT_MODULES = ("pipeline_spirit_lm.py", "processing_spirit_lm.py", "tokenization_spirit_lm.py",
                  "feature_extraction_spirit_lm.py", "modeling_spirit_lm.py", "configuration_spirit_lm.py",
-                 "modeling_spirit_multimodal_lm.py", "streamer_spirit_lm.py")
+                 "modeling_spirit_multimodal_lm.py", "streamer_spirit_lm.py", "compat.py")
 
 
 def remote_code_files() -> List[Path]:
