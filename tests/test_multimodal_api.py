@@ -215,3 +215,16 @@ def test_compat_shim_returns_the_originals_types_and_the_pipelines_outputs(tiny,
                                                       do_sample=False)), ContentType.TEXT)]
     with pytest.raises(ValueError, match="force_tokens_to_output_modality"):
         lm.generate(interleaved_inputs=[("text", "x")], force_tokens_to_output_modality=False)
+
+
+def test_hub_card_tags_and_usage_show_both_pipelines_and_the_chat_template():
+    from hub_cards import PIPELINE_TAG, render_model_card
+
+    card = render_model_card({}, repo_id="someone/spirit-lm-base-7b", variant="base")
+    assert card.data.pipeline_tag == PIPELINE_TAG == "any-to-any"
+    assert {"audio", "audio-text-to-text", "text-to-speech", "automatic-speech-recognition", "speech-to-speech",
+            "spoken-language-model"} <= set(card.data.tags)
+    text = card.text
+    assert 'pipeline("spirit-lm", model="someone/spirit-lm-base-7b"' in text
+    assert 'pipeline("any-to-any", model="someone/spirit-lm-base-7b"' in text
+    assert "apply_chat_template(messages" in text and 'generation_mode="audio"' in text
