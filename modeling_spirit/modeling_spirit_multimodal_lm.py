@@ -26,8 +26,9 @@ What ``pipeline("any-to-any")`` cannot carry (use ``pipeline("spirit-lm")`` for 
 * the unit string that was vocoded (``"units"``) and the sampling rate (always 16000 Hz,
   ``model.config.sampling_rate``): the pipeline's records have no field for them (they are in the
   :class:`SpiritLMMultimodalOutput` of a direct ``generate`` call);
-* several sequences per input (``num_return_sequences > 1``) with audio output, and few-shot mode (write few-shot
-  prompts as messages instead, see the processor's chat template).
+* several sequences per input (``num_return_sequences > 1``): the pipeline keeps one record per input for this
+  model's output (a direct ``generate`` call returns them all), and few-shot stopping (write few-shot prompts as
+  messages instead, see the processor's chat template, and pass ``generate_kwargs={"eos_token_id": ...}``).
 
 The marker rule classifies the prompt's last id (text id or ``[Text]`` → text; unit id or ``[Speech]`` → speech):
 it differs from the pipeline's item rule only when a text item ends with a unit token typed as text
