@@ -55,6 +55,16 @@ DEFAULT_TAGS = (
     "speech-units",
     "hubert",
     "custom_code",
+    # where users of audio language models search (the Hub's audio task tags and the usual names of such models)
+    "audio",
+    "audio-text-to-text",
+    "text-to-audio",
+    "audio-to-audio",
+    "speech-to-speech",
+    "spoken-language-model",
+    "speech-language-model",
+    "multimodal",
+    "llama",
 )
 # The base model of a converted original: Spirit LM continues the pretraining of Llama 2 7B.
 ORIGINAL_BASE_MODEL = "meta-llama/Llama-2-7b-hf"

@@ -5,7 +5,15 @@ Importing this package registers ``spirit_lm`` with ``AutoConfig`` / ``AutoModel
 and the ``"spirit-lm"`` task with ``pipeline``, so saved folders load without ``trust_remote_code``.
 """
 
-from transformers import AutoConfig, AutoFeatureExtractor, AutoModel, AutoModelForCausalLM, AutoProcessor, AutoTokenizer
+from transformers import (
+    AutoConfig,
+    AutoFeatureExtractor,
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForMultimodalLM,
+    AutoProcessor,
+    AutoTokenizer,
+)
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from .components import load_component
@@ -26,6 +34,8 @@ from .modeling_spirit_lm import (
     split_generated_ids,
 )
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
+from .modeling_spirit_multimodal_lm import SpiritLMForMultimodalLM, SpiritLMMultimodalOutput
+from .streamer_spirit_lm import SpiritLMStreamer
 from .output_spirit_lm import SpiritLMIdLayout, SpiritLMSpeechRules
 from .pipeline_spirit_lm import SpiritLMPipeline
 from .processing_spirit_lm import SpiritLMProcessor, build_prompt, normalize_input
@@ -58,6 +68,10 @@ def _register() -> None:
             except ValueError:
                 pass
     try:
+        AutoModelForMultimodalLM.register(SpiritLMConfig, SpiritLMForMultimodalLM)
+    except ValueError:
+        pass
+    try:
         AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
     except ValueError:
         pass
@@ -75,6 +89,7 @@ def _register() -> None:
     for model_type, config_class in SPIRIT_LM_CONFIG_CLASSES.items():
         config_class.register_for_auto_class()
         SPIRIT_LM_MODEL_CLASSES[model_type].register_for_auto_class("AutoModelForCausalLM")
+    SpiritLMForMultimodalLM.register_for_auto_class("AutoModelForMultimodalLM")
     if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             "spirit-lm", pipeline_class=SpiritLMPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
@@ -94,6 +109,9 @@ __all__ = [
     "SpiritLMHifiGanConfig",
     "SpiritLMHifiGan",
     "SpiritLMForCausalLM",
+    "SpiritLMForMultimodalLM",
+    "SpiritLMMultimodalOutput",
+    "SpiritLMStreamer",
     "SpiritLMModalityLogitsProcessor",
     "SpiritLMSegment",
     "SpiritLMIdLayout",

@@ -39,6 +39,8 @@ VOCODER_SUBFOLDER = "vocoder"
 # What `spirit-lm init` records in a Spirit LM folder (the text model it started from, its licence, the settings);
 # training recipes carry it into their output, model cards read the base model's licence from it.
 INIT_RECORD_FILE = "spirit_lm_init.json"
+# Where the chat template puts an audio content item; the processor replaces it with the item's unit string.
+AUDIO_PLACEHOLDER = "<|spirit_audio|>"
 
 __all__ = [
     "SAMPLING_RATE",
@@ -58,4 +60,5 @@ __all__ = [
     "SPEECH_TOKENIZER_SUBFOLDER",
     "VOCODER_SUBFOLDER",
     "INIT_RECORD_FILE",
+    "AUDIO_PLACEHOLDER",
 ]

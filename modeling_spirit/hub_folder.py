@@ -41,7 +41,8 @@ CUSTOM_PIPELINE = {
 }
 # The modules whose relative-import closure must sit at the folder root.
 _ROOT_MODULES = ("pipeline_spirit_lm.py", "processing_spirit_lm.py", "tokenization_spirit_lm.py",
-                 "feature_extraction_spirit_lm.py", "modeling_spirit_lm.py", "configuration_spirit_lm.py")
+                 "feature_extraction_spirit_lm.py", "modeling_spirit_lm.py", "configuration_spirit_lm.py",
+                 "modeling_spirit_multimodal_lm.py", "streamer_spirit_lm.py", "compat.py")
 
 
 def remote_code_files() -> List[Path]:
@@ -313,6 +314,9 @@ def make_hub_ready(folder, require_speech_components: bool = True) -> Path:
         {"AutoConfig": f"configuration_spirit_lm.{config_class.__name__}",
          "AutoModelForCausalLM": f"modeling_spirit_lm.{SPIRIT_LM_MODEL_CLASSES[config_class.model_type].__name__}"}
     )
+    if config_class.model_type == SpiritLMConfig.model_type:
+        # pipeline("any-to-any") is wired for the Llama-based Spirit LM (the released models and Llama inits).
+        config["auto_map"]["AutoModelForMultimodalLM"] = "modeling_spirit_multimodal_lm.SpiritLMForMultimodalLM"
     config["custom_pipelines"] = CUSTOM_PIPELINE
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     return folder
