@@ -150,7 +150,7 @@ class SpiritLMGenerationMixin:
         else:
             stored = _stored_model_type(cls.config_class, config or pretrained_model_name_or_path, kwargs)
         target = SPIRIT_LM_MODEL_CLASSES.get(stored)
-        if target is not None and target is not cls:
+        if target is not None and not issubclass(cls, target):  # a subclass (the multimodal class) stays itself
             return target.from_pretrained(pretrained_model_name_or_path, *model_args, **kwargs)
         config_class = cls.config_class
         return checked_from_pretrained(cls, super().from_pretrained, pretrained_model_name_or_path, *model_args,
