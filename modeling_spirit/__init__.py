@@ -34,7 +34,12 @@ from .modeling_spirit_lm import (
     split_generated_ids,
 )
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
-from .modeling_spirit_multimodal_lm import SpiritLMForMultimodalLM, SpiritLMMultimodalOutput
+from .modeling_spirit_multimodal_lm import (
+    SPIRIT_LM_MULTIMODAL_CLASSES,
+    SpiritLMForMultimodalLM,
+    SpiritLMMultimodalOutput,
+    SpiritLMQwen2ForMultimodalLM,
+)
 from .streamer_spirit_lm import SpiritLMStreamer
 from .output_spirit_lm import SpiritLMIdLayout, SpiritLMSpeechRules
 from .pipeline_spirit_lm import SpiritLMPipeline
@@ -67,10 +72,10 @@ def _register() -> None:
                 auto.register(config_class, obj)
             except ValueError:
                 pass
-    try:
-        AutoModelForMultimodalLM.register(SpiritLMConfig, SpiritLMForMultimodalLM)
-    except ValueError:
-        pass
+        try:
+            AutoModelForMultimodalLM.register(config_class, SPIRIT_LM_MULTIMODAL_CLASSES[model_type])
+        except ValueError:
+            pass
     try:
         AutoTokenizer.register(SpiritLMConfig, slow_tokenizer_class=SpiritLMTokenizer, fast_tokenizer_class=SpiritLMTokenizerFast)
     except ValueError:
@@ -89,7 +94,7 @@ def _register() -> None:
     for model_type, config_class in SPIRIT_LM_CONFIG_CLASSES.items():
         config_class.register_for_auto_class()
         SPIRIT_LM_MODEL_CLASSES[model_type].register_for_auto_class("AutoModelForCausalLM")
-    SpiritLMForMultimodalLM.register_for_auto_class("AutoModelForMultimodalLM")
+        SPIRIT_LM_MULTIMODAL_CLASSES[model_type].register_for_auto_class("AutoModelForMultimodalLM")
     if "spirit-lm" not in PIPELINE_REGISTRY.get_supported_tasks():
         PIPELINE_REGISTRY.register_pipeline(
             "spirit-lm", pipeline_class=SpiritLMPipeline, pt_model=AutoModelForCausalLM, type="multimodal"
@@ -110,6 +115,7 @@ __all__ = [
     "SpiritLMHifiGan",
     "SpiritLMForCausalLM",
     "SpiritLMForMultimodalLM",
+    "SpiritLMQwen2ForMultimodalLM",
     "SpiritLMMultimodalOutput",
     "SpiritLMStreamer",
     "SpiritLMModalityLogitsProcessor",

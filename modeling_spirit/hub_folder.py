@@ -28,6 +28,7 @@ from .configuration_spirit_speech_tokenizer import SpiritLMSpeechTokenizerConfig
 from .feature_extraction_spirit_lm import SpiritLMFeatureExtractor
 from .processing_spirit_lm import SpiritLMProcessor
 from .modeling_spirit_lm import SPIRIT_LM_MODEL_CLASSES
+from .modeling_spirit_multimodal_lm import SPIRIT_LM_MULTIMODAL_CLASSES
 from .tokenization_spirit_lm import SpiritLMTokenizerFast, _write_tokenizer_auto_map, is_sentencepiece_tokenizer_folder
 
 PIPELINE_TASK = "spirit-lm"
@@ -314,9 +315,8 @@ def make_hub_ready(folder, require_speech_components: bool = True) -> Path:
         {"AutoConfig": f"configuration_spirit_lm.{config_class.__name__}",
          "AutoModelForCausalLM": f"modeling_spirit_lm.{SPIRIT_LM_MODEL_CLASSES[config_class.model_type].__name__}"}
     )
-    if config_class.model_type == SpiritLMConfig.model_type:
-        # pipeline("any-to-any") is wired for the Llama-based Spirit LM (the released models and Llama inits).
-        config["auto_map"]["AutoModelForMultimodalLM"] = "modeling_spirit_multimodal_lm.SpiritLMForMultimodalLM"
+    multimodal = SPIRIT_LM_MULTIMODAL_CLASSES[config_class.model_type].__name__
+    config["auto_map"]["AutoModelForMultimodalLM"] = f"modeling_spirit_multimodal_lm.{multimodal}"
     config["custom_pipelines"] = CUSTOM_PIPELINE
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     return folder

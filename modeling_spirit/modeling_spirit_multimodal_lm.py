@@ -11,7 +11,7 @@ pipe(text=messages, max_new_tokens=20, return_full_text=False)    # generation_m
 ```
 
 :class:`SpiritLMForMultimodalLM` is :class:`~.modeling_spirit_lm.SpiritLMForCausalLM` (the same weights and
-folder) whose ``generate`` speaks the multimodal API: ``generation_mode="text"`` (or ``None``) generates text,
+folder; :class:`SpiritLMQwen2ForMultimodalLM` the same over Qwen2, both from :class:`SpiritLMMultimodalMixin`) whose ``generate`` speaks the multimodal API: ``generation_mode="text"`` (or ``None``) generates text,
 ``"audio"`` generates speech and vocodes it with the folder's vocoder (loaded on first use). It appends the
 trailing marker of the wanted modality when the prompt ends with the other one (``[Text]`` after speech in text
 mode, ``[Speech]`` after text in speech mode), as ``pipeline("spirit-lm")`` builds its prompts, and returns a
@@ -44,7 +44,7 @@ from transformers.utils import ModelOutput, logging
 
 from .constants import SAMPLING_RATE, VOCODER_SUBFOLDER
 from .modeling_spirit_hifigan import SpiritLMHifiGan
-from .modeling_spirit_lm import SpiritLMForCausalLM
+from .modeling_spirit_lm import SpiritLMForCausalLM, SpiritLMQwen2ForCausalLM
 from .output_spirit_lm import OutputModality, SpiritLMIdLayout, split_generated_ids, vocode_speech_segment
 from .processing_spirit_lm import _Companion, left_pad
 
@@ -80,8 +80,9 @@ class SpiritLMMultimodalOutput(ModelOutput):
     config: Any = None
 
 
-class SpiritLMForMultimodalLM(SpiritLMForCausalLM):
-    """Spirit LM registered for ``AutoModelForMultimodalLM`` (``pipeline("any-to-any")``); see the module docstring.
+class SpiritLMMultimodalMixin:
+    """What a Spirit LM model class registered for ``AutoModelForMultimodalLM`` (``pipeline("any-to-any")``) adds to
+    its Spirit LM causal LM class (put it first among the bases); see the module docstring.
 
     ``generate`` keywords beyond ``GenerationMixin.generate``'s: ``generation_mode`` (``"text"`` default, or
     ``"audio"``), ``output_modality`` (``"text"``/``"speech"``, instead of ``generation_mode``), ``speaker_id`` (the
@@ -195,4 +196,25 @@ class SpiritLMForMultimodalLM(SpiritLMForCausalLM):
         return audio, units
 
 
-__all__ = ["SpiritLMForMultimodalLM", "SpiritLMMultimodalOutput", "GENERATION_MODES"]
+class SpiritLMForMultimodalLM(SpiritLMMultimodalMixin, SpiritLMForCausalLM):
+    """The Llama-based Spirit LM (the released models, Llama inits) for ``AutoModelForMultimodalLM``: see
+    :class:`SpiritLMMultimodalMixin`."""
+
+
+class SpiritLMQwen2ForMultimodalLM(SpiritLMMultimodalMixin, SpiritLMQwen2ForCausalLM):
+    """The Qwen2-based Spirit LM for ``AutoModelForMultimodalLM``: see :class:`SpiritLMMultimodalMixin`."""
+
+
+# Spirit LM model_type -> its multimodal class (one line per base architecture, beside modeling_spirit_lm's).
+SPIRIT_LM_MULTIMODAL_CLASSES = {c.config_class.model_type: c for c in (SpiritLMForMultimodalLM,
+                                                                        SpiritLMQwen2ForMultimodalLM)}
+
+
+__all__ = [
+    "GENERATION_MODES",
+    "SPIRIT_LM_MULTIMODAL_CLASSES",
+    "SpiritLMForMultimodalLM",
+    "SpiritLMMultimodalMixin",
+    "SpiritLMMultimodalOutput",
+    "SpiritLMQwen2ForMultimodalLM",
+]

@@ -188,6 +188,28 @@ def test_pipeline_every_direction(case, spirits):
                      pipe([("speech", wav)], output_modality="text", max_new_tokens=6, do_sample=False)]
 
 
+def test_any_to_any_on_a_qwen2_spirit_equals_the_spirit_pipeline(spirits):
+    """pipeline("any-to-any") loads the Qwen2-based Spirit LM as its multimodal class; greedy text and audio equal
+    pipeline("spirit-lm")'s for the same prompt."""
+    from modeling_spirit.modeling_spirit_multimodal_lm import SpiritLMQwen2ForMultimodalLM
+
+    folder = str(spirits[CASES[1]])
+    assert json.loads((Path(folder) / "config.json").read_text())["auto_map"]["AutoModelForMultimodalLM"] == (
+        "modeling_spirit_multimodal_lm.SpiritLMQwen2ForMultimodalLM")
+    a2a = pipeline("any-to-any", model=folder)
+    assert type(a2a.model) is SpiritLMQwen2ForMultimodalLM
+    sp = pipeline("spirit-lm", model=folder)
+    msgs = [{"role": "user", "content": [{"type": "text", "text": "The cat sees"}]}]
+    greedy = {"do_sample": False}
+    got = a2a(text=msgs, max_new_tokens=6, generate_kwargs=greedy, return_full_text=False)
+    [ref] = sp("The cat sees", output_modality="text", max_new_tokens=6, do_sample=False)
+    assert got[0]["generated_text"] == ref["text"]
+    got = a2a(text=msgs, generation_mode="audio", max_new_tokens=12, generate_kwargs=greedy)
+    ref = sp("The cat sees", output_modality="speech", max_new_tokens=12, do_sample=False)
+    ref_audio = np.concatenate([s["audio"] for s in ref if s["type"] == "speech"])
+    assert got[0]["generated_audio"].size > 0 and np.array_equal(got[0]["generated_audio"], ref_audio)
+
+
 REMOTE = """
 import json, numpy as np
 from transformers import AutoModelForCausalLM, AutoConfig, pipeline
