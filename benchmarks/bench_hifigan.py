@@ -90,8 +90,8 @@ def long_decode(args):
         def units(frames):
             u = {"hubert": rng.integers(0, 500, size=frames).tolist()}
             if cfg.num_f0_tokens:
-                u["pitch"] = rng.integers(0, cfg.num_f0_tokens, size=frames).tolist()
-                u["style"] = rng.integers(0, cfg.num_style_tokens, size=frames).tolist()
+                u["pitch"] = rng.integers(0, cfg.num_f0_tokens, size=frames // 2).tolist()  # 12.5 Hz beside 25 Hz
+                u["style"] = rng.integers(0, cfg.num_style_tokens, size=max(1, frames // 25)).tolist()  # 1 Hz
             return u
 
         fps = cfg.sampling_rate / cfg.hop_length
