@@ -144,7 +144,8 @@ def test_init_keeps_the_text_model_and_records_the_layout(case, text_models, spi
 
 def test_text_logits_unchanged_with_the_text_models_rope(text_models, tmp_path):
     case = ("qwen2", "qwen2", False, 30)
-    out = im.init_spirit_lm(str(text_models[case]), "base", str(tmp_path / "s"), rope_theta=None)
+    out = im.init_spirit_lm(str(text_models[case]), "base", str(tmp_path / "s"), rope_theta=None, license="mit")
+    assert json.loads((Path(out) / "spirit_lm_init.json").read_text())["base_model_license"] == "mit"  # overrides
     spirit = SpiritLMForCausalLM.from_pretrained(out).eval()
     text = AutoModelForCausalLM.from_pretrained(str(text_models[case])).eval()
     ids = torch.tensor([[5, 17, 99, 201, 3]])
