@@ -8,9 +8,10 @@ Builds an original-layout checkpoint (``pytorch_model.bin``, fp32, the real 3251
 ``tests/standin_lm.py`` at a larger Llama shape), then converts it in a fresh process
 (:func:`modeling_spirit.convert.convert_language_model`) and prints its wall time, peak RSS (``VmHWM`` of the
 child) against the checkpoint's size and against the same process's RSS right after the imports, and the shards
-written. The converter memory-maps the original and writes it shard by shard, so the peak should stay near the
-checkpoint's size (the mapped file pages) plus the imports, never two copies; with ``--dtype`` a cast happens one
-shard at a time. At the 7B shape (``--hidden 4096 --layers 32 --ffn 11008``, 13.5 GB in bf16) this needs 30+ GB of
+written. The converter memory-maps the original, writes it shard by shard and hands each checked or written
+tensor's mapped pages back to the kernel (``convert_common.release_file_pages``), so the peak above the imports is
+about one shard (the pages ``save_file`` reads) plus the tokenizer conversion, never the whole checkpoint and never
+two copies; with ``--dtype`` a cast happens one shard at a time. At the 7B shape (``--hidden 4096 --layers 32 --ffn 11008``, 13.5 GB in bf16) this needs 30+ GB of
 disk and minutes; the default (~0.9 GB) runs in about a minute.
 """
 

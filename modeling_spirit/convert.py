@@ -228,7 +228,7 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
             f"{lm_dir}: {len(not_float)} weights are not floating point ({', '.join(not_float[:5])}: "
             f"{state[not_float[0]].dtype}); a Spirit LM checkpoint holds float32/bfloat16/float16 weights. Re-download it."
         )
-    check_finite(state, lm_dir, allow_nonfinite)
+    check_finite(state, lm_dir, allow_nonfinite, release_pages=True)  # the mapped pages, read once, go back
     target_dtype = getattr(torch, dtype) if dtype else next(iter(state.values())).dtype
     if config.tie_word_embeddings:
         state.pop("lm_head.weight", None)  # tied to the embeddings: saved once, as save_pretrained does
@@ -248,7 +248,8 @@ def convert_language_model(checkpoints_dir, variant: str, output_dir, dtype: Opt
     config.register_for_auto_class()
     _save_config_and_code(model, output_dir, target_dtype)
     write_safetensors_shards(state, output_dir, max_shard_size=max_shard_size, dtype=target_dtype,
-                             total_parameters=model.num_parameters(), desc="Writing language-model shards")
+                             total_parameters=model.num_parameters(), desc="Writing language-model shards",
+                             release_pages=True)
     convert_tokenizer(lm_dir, config, output_dir, data=sp_model)
     return output_dir
 

@@ -11,12 +11,18 @@ the atomic output folder.
   ``model.safetensors.index.json`` (the layout of ``save_pretrained(max_shard_size=...)``), one shard at a time: the
   tensors (memory-mapped from the original file) are cast and written shard by shard, so no second copy of the
   checkpoint is ever held, with a progress bar in bytes.
+* Memory-mapped original pages are handed back to the kernel once a tensor is checked or written
+  (:func:`release_file_pages`), so a conversion's resident memory stays far below the checkpoint's size instead of
+  growing to all of it: the file pages are clean copies of the file and are read again if touched again.
 * :func:`atomic_output_dir` builds the whole output in a temporary folder beside the target and renames it into place
   only when everything succeeded, so a failed or interrupted conversion leaves the previous complete folder or
   nothing at the target, never a mix of old and new parts or a half-written folder that loads.
 """
 
+import bisect
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
@@ -84,9 +90,71 @@ def load_safetensors_file(path: PathLike) -> Dict[str, torch.Tensor]:
         ) from err
 
 
-def check_finite(state: Mapping[str, torch.Tensor], source: PathLike, allow_nonfinite: bool = False) -> None:
-    """Refuse (or, with ``allow_nonfinite``, warn about) floating-point tensors holding NaN or +-inf."""
-    bad = [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+_MADV_DONTNEED = 4  # Linux
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") and "SC_PAGE_SIZE" in os.sysconf_names else 4096
+_libc = None
+
+
+def _private_file_mappings() -> list:
+    """Sorted ``(start, end)`` of this process's private mappings of regular files (``/proc/self/maps``; empty where
+    there is none, i.e. off Linux)."""
+    out = []
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.split(maxsplit=5)
+                if len(parts) < 6 or not parts[1].endswith("p") or not parts[5].startswith("/"):
+                    continue
+                start, end = (int(x, 16) for x in parts[0].split("-"))
+                out.append((start, end))
+    except OSError:
+        return []
+    out.sort()
+    return out
+
+
+def release_file_pages(tensors) -> int:
+    """Hand the resident pages of memory-mapped file tensors (``torch.load(..., mmap=True)``) back to the kernel
+    (``madvise(MADV_DONTNEED)``); returns the bytes released. Only whole pages that lie inside a private mapping of
+    a regular file are released: those are clean copies of the file (the converters never write into the loaded
+    tensors), so a later read maps them in again from the file with the same values. Tensors in ordinary memory,
+    and every platform without ``/proc/self/maps``, are left alone (returns 0)."""
+    global _libc
+    tensors = [t for t in tensors if torch.is_tensor(t) and t.device.type == "cpu" and t.untyped_storage().nbytes()]
+    if not tensors:
+        return 0
+    maps = _private_file_mappings()
+    if not maps:
+        return 0
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    starts = [m[0] for m in maps]
+    released = 0
+    for t in tensors:
+        storage = t.untyped_storage()
+        lo, hi = storage.data_ptr(), storage.data_ptr() + storage.nbytes()
+        i = bisect.bisect_right(starts, lo) - 1
+        if i < 0 or hi > maps[i][1]:
+            continue  # not (wholly) inside one private file mapping: ordinary memory, left alone
+        a, b = -(-lo // _PAGE) * _PAGE, hi // _PAGE * _PAGE
+        if b > a and _libc.madvise(ctypes.c_void_p(a), ctypes.c_size_t(b - a), _MADV_DONTNEED) == 0:
+            released += b - a
+    return released
+
+
+def check_finite(state: Mapping[str, torch.Tensor], source: PathLike, allow_nonfinite: bool = False,
+                 release_pages: bool = False) -> None:
+    """Refuse (or, with ``allow_nonfinite``, warn about) floating-point tensors holding NaN or +-inf. With
+    ``release_pages``, memory-mapped tensors' pages are released after their check (:func:`release_file_pages`;
+    only for tensors nobody has written into)."""
+    bad = []
+    for k, v in state.items():
+        if torch.is_tensor(v) and v.is_floating_point():
+            if not bool(torch.isfinite(v).all()):
+                bad.append(k)
+            if release_pages:
+                release_file_pages([v])
     if not bad:
         return
     listed = ", ".join(bad[:5]) + (" ..." if len(bad) > 5 else "")
@@ -179,6 +247,7 @@ def write_safetensors_shards(
     total_parameters: Optional[int] = None,
     progress: Optional[bool] = None,
     desc: str = "Writing weights",
+    release_pages: bool = False,
 ) -> list:
     """Write ``state`` into ``output_dir`` as ``save_pretrained(max_shard_size=...)`` does, streaming.
 
@@ -196,6 +265,9 @@ def write_safetensors_shards(
         dtype: cast floating-point tensors to this dtype while writing (``None``: as they are).
         total_parameters: recorded in the index's metadata as ``save_pretrained`` does (default: the element count).
         progress: show a tqdm bar in bytes (``None``: tqdm's default, shown on a terminal and in logs).
+        release_pages: once a shard is written, release its memory-mapped source tensors' pages
+            (:func:`release_file_pages`), so resident memory does not grow to the whole checkpoint. Only for tensors
+            loaded with ``mmap=True`` and never written into.
 
     Returns:
         the written file names (shards, then the index when there is one).
@@ -220,14 +292,17 @@ def write_safetensors_shards(
                disable=(not progress) if progress is not None else None)
     try:
         for shard_file, names in split.filename_to_tensors.items():
-            shard = {}
+            shard, originals = {}, []
             for name in names:
                 t = state.pop(name)
                 shard[name] = t.to(target(t)).contiguous()
+                originals.append(t)
             save_file(shard, str(output_dir / shard_file), metadata={"format": "pt"})
             bar.update(sum(t.numel() * t.element_size() for t in shard.values()))
             written.append(shard_file)
-            del shard
+            if release_pages:  # the memory-mapped originals' pages are written: back to the kernel
+                release_file_pages(originals)
+            del shard, originals
     finally:
         bar.close()
     if split.is_sharded:
@@ -243,4 +318,4 @@ def write_safetensors_shards(
 
 
 __all__ = ["ConversionError", "DEFAULT_MAX_SHARD_SIZE", "atomic_output_dir", "check_finite", "load_safetensors_file",
-           "load_torch_file", "parse_shard_size", "read_json_file", "write_safetensors_shards"]
+           "load_torch_file", "parse_shard_size", "read_json_file", "release_file_pages", "write_safetensors_shards"]

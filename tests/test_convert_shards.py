@@ -3,6 +3,7 @@
 index (as ``save_pretrained`` does), and the sharded folder loads, checks and pushes like a single-file one."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,8 @@ def test_sharded_folder_checks_loads_in_the_pipeline_and_lists_for_push(converte
 
 
 def test_a_missing_shard_is_reported(converted, tmp_path):
-    import shutil
+    import os
+import shutil
 
     from modeling_spirit.hub_folder import SpiritFolderError
 
@@ -146,3 +148,21 @@ def test_cli_convert_max_shard_size(converted, tmp_path):
                      str(tmp_path / "out"), "--max-shard-size", "2MB"]) in (0, None)
     index = json.loads((tmp_path / "out" / "model.safetensors.index.json").read_text())
     assert len(set(index["weight_map"].values())) >= 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="page release is Linux-only (a no-op elsewhere)")
+def test_release_file_pages_keeps_values_and_leaves_ordinary_memory_alone(tmp_path):
+    """Released pages of a memory-mapped checkpoint are read again from the file with the same values; a tensor in
+    ordinary memory is never touched (releasing anonymous pages would zero it)."""
+    from modeling_spirit.convert_common import release_file_pages
+
+    big = torch.randn(512, 1024)  # 2 MB: many whole pages
+    torch.save({"big": big, "small": torch.randn(3)}, tmp_path / "w.bin")
+    mapped = torch.load(tmp_path / "w.bin", mmap=True, weights_only=True)
+    assert torch.equal(mapped["big"], big)  # every page resident now
+    released = release_file_pages(mapped.values())
+    assert released >= big.numel() * 4 - 2 * 4096  # all whole pages of the big tensor
+    assert torch.equal(mapped["big"], big) and torch.isfinite(mapped["small"]).all()  # read back from the file
+    ordinary = big.clone()
+    assert release_file_pages([ordinary, torch.empty(0)]) == 0
+    assert torch.equal(ordinary, big)
