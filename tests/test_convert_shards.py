@@ -95,8 +95,7 @@ def test_sharded_folder_checks_loads_in_the_pipeline_and_lists_for_push(converte
 
 
 def test_a_missing_shard_is_reported(converted, tmp_path):
-    import os
-import shutil
+    import shutil
 
     from modeling_spirit.hub_folder import SpiritFolderError
 
