@@ -130,7 +130,7 @@ def bench_encode(args) -> None:
 # --------------------------------------------------------------------------------------------------------- lm
 def lm_pair(quick: bool):
     """A Spirit LM and a plain ``LlamaForCausalLM`` with the same weights and Llama settings."""
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from recipes.tiny.models import plain_llama_twin
 
     size = (dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128) if quick else
             dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=688))
@@ -138,12 +138,7 @@ def lm_pair(quick: bool):
                          max_position_embeddings=4096, tie_word_embeddings=False, **size)
     torch.manual_seed(0)
     ours = SpiritLMForCausalLM(cfg).eval()
-    keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-            "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "bos_token_id", "eos_token_id",
-            "rms_norm_eps", "rope_parameters", "hidden_act")
-    plain = LlamaForCausalLM(LlamaConfig(**{k: getattr(cfg, k) for k in keys})).eval()
-    plain.load_state_dict(ours.state_dict())
-    return ours, plain
+    return ours, plain_llama_twin(ours)
 
 
 def bench_lm(args) -> None:

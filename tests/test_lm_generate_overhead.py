@@ -5,10 +5,11 @@ the forward or of the modality processor at every decoding step (transformers do
 import inspect
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, LogitsProcessorList
+from transformers import LogitsProcessorList
 
 from modeling_spirit.configuration_spirit_lm import SpiritLMConfig
 from modeling_spirit.modeling_spirit_lm import SpiritLMForCausalLM, SpiritLMModalityLogitsProcessor
+from recipes.tiny.models import plain_llama_twin
 
 NEW = 12
 
@@ -18,12 +19,7 @@ def _pair():
                          num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2, tie_word_embeddings=False)
     torch.manual_seed(0)
     ours = SpiritLMForCausalLM(cfg).eval()
-    keys = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-            "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "bos_token_id", "eos_token_id",
-            "rms_norm_eps", "rope_parameters", "hidden_act")
-    plain = LlamaForCausalLM(LlamaConfig(**{k: getattr(cfg, k) for k in keys})).eval()
-    plain.load_state_dict(ours.state_dict())
-    return ours, plain
+    return ours, plain_llama_twin(ours)
 
 
 def test_same_ids_as_plain_llama_generate():

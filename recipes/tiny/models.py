@@ -190,6 +190,21 @@ TEXT_TOKENIZER_KINDS = ("sentencepiece", "gpt2", "qwen2")
 TINY_TEXT_MODEL_LICENSE = "apache-2.0"
 
 
+PLAIN_LLAMA_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                    "intermediate_size", "max_position_embeddings", "tie_word_embeddings", "bos_token_id",
+                    "eos_token_id", "rms_norm_eps", "rope_parameters", "hidden_act")
+
+
+def plain_llama_twin(model: SpiritLMForCausalLM):
+    """A plain transformers ``LlamaForCausalLM`` with ``model``'s Llama settings and weights (eval mode): the baseline
+    that Spirit LM's generate is compared with (same ids, same cost)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    plain = LlamaForCausalLM(LlamaConfig(**{k: getattr(model.config, k) for k in PLAIN_LLAMA_KEYS})).eval()
+    plain.load_state_dict(model.state_dict())
+    return plain.to(model.dtype)
+
+
 def build_tiny_bpe_tokenizer(kind: str = "gpt2", vocab_size: int = 400, seed: int = 0):
     """A byte-level BPE text tokenizer trained offline on :func:`tiny_corpus`, as the real class of ``kind`` builds it
     from a vocabulary and merges: ``"gpt2"`` (:class:`~transformers.GPT2Tokenizer`: ByteLevel pre-tokenizer, GPT-2 /
@@ -261,4 +276,4 @@ def build_tiny_text_model(output_dir: str, architecture: str = "llama", tokenize
     return output_dir
 
 
-__all__ = ["build_tiny_text_model", "build_tiny_bpe_tokenizer", "build_tiny_spirit_lm", "build_tiny_tokenizer", "build_tiny_vocoder", "build_tiny_speech_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
+__all__ = ["plain_llama_twin", "build_tiny_text_model", "build_tiny_bpe_tokenizer", "build_tiny_spirit_lm", "build_tiny_tokenizer", "build_tiny_vocoder", "build_tiny_speech_tokenizer", "tiny_corpus", "tiny_config_kwargs"]
