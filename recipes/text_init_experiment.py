@@ -67,6 +67,7 @@ from recipes.eval.common import load_spirit
 from recipes.eval.judges import load_asr_judge
 from recipes.eval.likelihood import sequence_logprobs
 from recipes.eval.toy import evaluate_toy, format_toy_table, parse_tasks
+from recipes.eval.toy.runner import format_metric_value
 from recipes.toy import TOY_MODEL
 from recipes.toy.arguments import DEFAULT_MIXTURE, ToyTrainingArguments, mixture_weights
 from recipes.toy.stages import _corpus, _lm, _lm_data, _set_threads, _Stages, use_bf16
@@ -414,9 +415,11 @@ def format_experiment(result: Dict[str, Any]) -> str:
             if phase in res:
                 cols.append((f"{arm}, {'before' if phase == 'init' else 'after'}", res[phase]))
     labels = dict(LABELS)
+    units: Dict[str, Optional[str]] = {}
     for _, res in cols:
         for metric in res.get("toy", {}).get("metrics", []):
             labels.setdefault(metric["key"], metric.get("label") or metric["key"])
+            units.setdefault(metric["key"], metric.get("unit"))
     keys = [k for k in labels if any(k in r["metrics"] for _, r in cols)]
     lines = [f"{result['settings']['steps']} steps of {result['settings']['batch_size']} × "
              f"{result['settings']['max_length']} tokens ({result['tokens']} tokens) per arm; text model "
@@ -427,7 +430,12 @@ def format_experiment(result: Dict[str, Any]) -> str:
         cells = []
         for _, r in cols:
             v = r["metrics"].get(key)
-            cells.append("-" if v is None else "nan" if v != v else f"{v:.4g}")
+            if v is None:
+                cells.append("-")
+            elif units.get(key) in ("fraction", "%"):  # toy metrics read as their labels say: percentages
+                cells.append(format_metric_value({"value": v, "unit": units[key]}))
+            else:
+                cells.append("nan" if v != v else f"{v:.4g}")
         lines.append(f"| {labels[key]} | " + " | ".join(cells) + " |")
     loss_cells = []
     for arm, res in result["arms"].items():

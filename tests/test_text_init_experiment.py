@@ -106,3 +106,18 @@ def test_init_takes_the_hubert_codebook_of_the_speech_components(text_model, tmp
         assert config.num_hubert_units == json.load(f)["num_hubert_units"] == 59
     tok = AutoTokenizer.from_pretrained(out)
     assert tok.convert_tokens_to_ids("[Hu58]") == config.hubert_offset + 58
+
+
+def test_table_shows_toy_fractions_as_the_percentages_their_labels_name():
+    toy = {"metrics": [{"key": "storycloze/T/mean", "label": "toy StoryCloze accuracy (%), T", "value": 0.8333,
+                        "unit": "fraction"},
+                       {"key": "asr/wer", "label": "few-shot ASR WER (%)", "value": 105.6, "unit": "%"}]}
+    arm = {"metrics": {"speech_token_loss": 9.978, "storycloze/T/mean": 0.8333, "asr/wer": 105.6}, "toy": toy}
+    result = {"settings": {"steps": 4, "batch_size": 2, "max_length": 64, "text_model": "m"}, "tokens": 512,
+              "reference": {"text_ppl": {"ppl": 70.6, "tokens": 10}},
+              "arms": {"pretrained": {"init": arm, "trained": arm, "training": {"first_loss": 1.0, "last_loss": 0.5,
+                                                                               "seconds": 3}}}}
+    rows = {line.split(" | ")[0].strip("| "): line for line in format_experiment(result).splitlines()}
+    assert rows["toy StoryCloze accuracy (%), T"].endswith("| 83.3 | 83.3 |")
+    assert rows["few-shot ASR WER (%)"].endswith("| 105.6 | 105.6 |")
+    assert rows["speech-token loss, held-out units (nats/token)"].endswith("| 9.978 | 9.978 |")

@@ -158,7 +158,9 @@ def evaluate_toy(
     return result
 
 
-def _format_value(m: Dict[str, Any]) -> str:
+def format_metric_value(m: Dict[str, Any]) -> str:
+    """A toy metric's value as its label reads it: a ``fraction`` as a percentage, ``%`` as it is, others to 2
+    decimals (``nan`` for a missing value)."""
     v = m["value"]
     if v is None or v != v:
         return "nan"
@@ -175,8 +177,8 @@ def format_toy_table(result: Dict[str, Any]) -> str:
     lines = ["| metric | value | n |", "|---|---:|---:|"]
     for m in result["metrics"]:
         label = m.get("label") or f"{m['name']} {m['key']}"
-        lines.append(f"| {label} | {_format_value(m)} | {m['n']} |")
+        lines.append(f"| {label} | {format_metric_value(m)} | {m['n']} |")
     return "\n".join(lines)
 
 
-__all__ = ["evaluate_toy", "format_toy_table"]
+__all__ = ["evaluate_toy", "format_metric_value", "format_toy_table"]
