@@ -16,8 +16,9 @@ uses slope 0.01, durations are ``clamp(round(exp(log_d) - 1), min=1)``.
 
 Beyond the original: exact batching of sequences of different lengths (padding never reaches a valid sample: every
 convolution output is re-zeroed beyond each item's length, so every convolution sees the same zero padding as in an
-unbatched run), chunked streaming with receptive-field overlap (:mod:`.streaming_spirit_hifigan`), and an opt-in bfloat16 path (cached bf16 copy of
-the weights).
+unbatched run), chunked streaming with receptive-field overlap (:mod:`.streaming_spirit_hifigan`), a stateful
+streaming execution of the generator for long inputs (:mod:`.streaming_generator_spirit_hifigan`), and an opt-in
+bfloat16 path (cached bf16 copy of the weights).
 """
 
 from __future__ import annotations
@@ -165,10 +166,11 @@ class SpiritLMHifiGan(PreTrainedModel):
     # that of one chunk whatever the length; inputs up to this length run in one pass, exactly as before.
     decode_window_frames: int = 1000
     # Frames per chunk of the streaming generator for long inputs, chosen by measurement (`benchmarks/bench_hifigan.py
-    # --long`; full-size stand-in, 1 thread: chunks of 50 / 100 / 200 frames ran at 0.97x / 1.04x / 0.99x the
-    # per-audio-second speed of a 10 s one pass): long enough for few, large kernel calls, short enough that the
+    # --long`; full-size stand-in, 1 thread, machine shared with a training run: chunks of 50 / 100 / 200 frames ran
+    # at 0.97x / 1.04x / 0.99x, then (heavier load) 100 / 200 at 0.98x / 1.09x the per-audio-second speed of a 10 s
+    # one pass): long enough for few, large kernel calls (fewer thread synchronisations), short enough that the
     # last stages' tensors stay near cache.
-    decode_chunk_frames: int = 100
+    decode_chunk_frames: int = 200
     base_model_prefix = "vocoder"
     _no_split_modules = ["SpiritLMHifiGanResBlock"]
 
@@ -629,7 +631,8 @@ class SpiritLMHifiGan(PreTrainedModel):
         return out
 
     def _run_generator_windowed(self, feats: torch.Tensor, dtype, window: int) -> np.ndarray:
-        """The waveform of one item's features ``(1, model_in_dim, T)`` synthesised ``window`` frames at a time,
+        """The previous long-input path, kept for ``benchmarks/bench_hifigan.py --long``'s comparison rows: the
+        waveform of one item's features ``(1, model_in_dim, T)`` synthesised ``window`` frames at a time,
         each with ``receptive_field_frames`` of context on both sides (the streaming decoder's exactness argument:
         equal to one pass up to float rounding). Peak memory is that of ``window + 2 * receptive_field_frames``
         frames, whatever ``T``."""
@@ -727,10 +730,11 @@ class SpiritLMHifiGan(PreTrainedModel):
                 of the weights in that dtype (opt-in: faster on CPUs/GPUs with bf16 units, not exact); durations
                 and embeddings are always computed in the model's dtype.
 
-        Memory: an input longer than ``decode_window_frames`` (1000 frames = 40 s) is synthesised in windows of that
-        many frames with ``receptive_field_frames`` of context on both sides, as [`decode_stream`] does, so peak
-        memory does not grow with the length (toy vocoder, 2 threads: 4000 units take the memory of ~1000 frames
-        instead of ~2.6 GB); the result equals one pass up to float rounding. Shorter inputs run in one pass.
+        Memory: an input longer than ``decode_window_frames`` (1000 frames = 40 s) is synthesised by the streaming
+        generator ([`generator_stream`]) fed ``decode_chunk_frames`` (200) frames at a time: every layer keeps only
+        the left context it needs and each sample is computed once (no recomputed context), so peak memory is that
+        of one chunk whatever the length; the result equals one pass up to float rounding. Inputs up to
+        ``decode_window_frames`` run in one pass (unchanged).
 
         Returns:
             `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty
