@@ -4,6 +4,7 @@ latency and the opt-in bfloat16 path, on a full-size stand-in (upsample_initial_
 
     .venv/bin/python benchmarks/bench_hifigan.py [--seconds 10] [--batch 4] [--repeats 2] [--threads N]
     .venv/bin/python benchmarks/bench_hifigan.py --long [--seconds 10] [--long-seconds 50] [--repeats 3] [--threads 2]
+        [--chunks 25 100] [--windows 1000] [--one-pass-seconds 40]
 
 Everything is measured in this process, on this machine (the peak too), so the ratios are comparable.
 Targets: exact path >= 70% of measured matmul peak; first streamed chunk <= 20% of full-decode time; bf16 >= 1.6x.
@@ -75,10 +76,14 @@ def median_spread(times):
 
 
 def long_decode(args):
-    """``--long``: per audio second, a long decode (``--long-seconds``, beyond ``decode_window_frames``: windowed)
-    against a short one (``--seconds``, one pass), base and expressive, calls alternating; also the long decode with
-    smaller windows (faster, but not bitwise today's waveform: the convolution kernels' summation order depends on the
-    window's length), and a batch of segments one by one vs padded."""
+    """``--long``: per audio second, the long decode (``--long-seconds``, beyond ``decode_window_frames``: the
+    default path feeds the streaming generator ``decode_chunk_frames`` frames at a time, each sample computed once)
+    against the one-pass decode of ``--seconds`` (the reference speed), base and expressive, calls alternating.
+    Also: the one pass at the ``--one-pass-seconds`` lengths (how the one-pass speed depends on the length), the
+    streamed decode at the ``--chunks`` sizes, and the previous long path (windows of ``--windows`` frames with
+    ``receptive_field_frames`` of recomputed context on both sides). Each long row says its max abs difference to the
+    one pass of the same long input (float rounding only: the kernels' summation order depends on the shapes);
+    then a batch of segments one by one vs padded."""
     rng = np.random.default_rng(0)
     for variant in args.variants:
         with tempfile.TemporaryDirectory() as tmp:
@@ -96,39 +101,56 @@ def long_decode(args):
 
         fps = cfg.sampling_rate / cfg.hop_length
         short, long_ = units(int(args.seconds * fps)), units(int(args.long_seconds * fps))
-        windows = [model.decode_window_frames] + [w for w in args.windows if w != model.decode_window_frames]
-        default_window = model.decode_window_frames
+        default_window, default_chunk = model.decode_window_frames, model.decode_chunk_frames
+        chunks = [default_chunk] + [c for c in args.chunks if c != default_chunk]
 
-        def run(u, window):
-            model.decode_window_frames = window
+        def run(u, chunk=default_chunk, window=None, one_pass=False):
+            """decode(u); beyond the threshold: streamed in `chunk`s, or `window`s (the previous path)."""
+            model.decode_chunk_frames = chunk
+            if one_pass:
+                model.decode_window_frames = 10**9
+            if window is not None:
+                model._run_generator_streamed = lambda feats, dtype, _c: model._run_generator_windowed(
+                    feats, dtype, window)
             try:
                 return model.decode(u, dur_pred=False)
             finally:
-                model.decode_window_frames = default_window
+                model.decode_window_frames, model.decode_chunk_frames = default_window, default_chunk
+                model.__dict__.pop("_run_generator_streamed", None)
 
-        ref = run(long_, default_window)
-        calls = [("short", lambda: run(short, default_window), args.seconds)]
-        calls += [(f"long W={w}", (lambda w=w: run(long_, w)), args.long_seconds) for w in windows]
-        times = {name: [] for name, _, _ in calls}
-        for name, fn, _ in calls:
+        ref = run(long_, one_pass=True)  # the one pass over all the long input's frames (unbounded memory)
+        calls = [("one pass", lambda: run(short), args.seconds, None)]
+        for secs in args.one_pass_seconds:
+            if secs != args.seconds:
+                u = units(int(secs * fps))
+                calls.append(("one pass", (lambda u=u: run(u)), secs, None))
+        calls += [(f"streamed c={c}{' (default)' if c == default_chunk else ''}", (lambda c=c: run(long_, chunk=c)),
+                   args.long_seconds, "long") for c in chunks]
+        calls += [(f"windowed W={w}", (lambda w=w: run(long_, window=w)), args.long_seconds, "long")
+                  for w in args.windows]
+        times = {i: [] for i in range(len(calls))}
+        for _, fn, _, _ in calls:
             fn()  # warm-up
         for _ in range(args.repeats):
-            for name, fn, _ in calls:
+            for i, (_, fn, _, _) in enumerate(calls):
                 t = time.perf_counter()
                 fn()
-                times[name].append(time.perf_counter() - t)
-        base_rtf = statistics.median(times["short"]) / args.seconds
-        print(f"[long, {variant}] {args.seconds:.0f} s one pass vs {args.long_seconds:.0f} s windowed, median of "
-              f"{args.repeats}, alternating")
-        for name, fn, secs in calls:
-            med, spr = median_spread(times[name])
+                times[i].append(time.perf_counter() - t)
+        base_rtf = statistics.median(times[0]) / args.seconds
+        load = open("/proc/loadavg").read().split()[:3] if Path("/proc/loadavg").exists() else "?"
+        print(f"[long, {variant}] per audio second vs the {args.seconds:.0f} s one pass, median of {args.repeats}, "
+              f"alternating; load average {' '.join(load)}")
+        for i, (name, fn, secs, kind) in enumerate(calls):
+            med, spr = median_spread(times[i])
             note = ""
-            if name.startswith("long"):
+            if kind == "long":
                 w = fn()
-                note = ("bitwise the default's waveform" if np.array_equal(w, ref)
-                        else f"max diff {np.abs(w - ref).max():.1e} vs the default (not bitwise)")
-            print(f"  {name:<12} {med:7.3f} s (spread {spr:4.0%})  RTF {med / secs:.4f}  per-audio-second speed vs "
-                  f"short: {base_rtf / (med / secs):.2f}x  {note}")
+                note = ("bitwise the one pass" if np.array_equal(w, ref)
+                        else f"max abs diff {np.abs(w - ref).max():.1e} vs the one pass")
+            ratios = sorted(base_rtf / (t / secs) for t in times[i])
+            print(f"  {secs:4.0f} s {name:<22} {med:7.3f} s (spread {spr:4.0%})  RTF {med / secs:.4f}  "
+                  f"per-audio-second speed vs {args.seconds:.0f} s one pass: {base_rtf / (med / secs):.2f}x "
+                  f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]  {note}")
 
         # a batch of segments (2-9 s, different speakers): one by one vs padded, sorted
         segs = [units(int(s * fps)) for s in args.segment_seconds]
@@ -161,7 +183,12 @@ def main():
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--long", action="store_true", help="only the long-decode and segment-batch rows (see long_decode)")
     ap.add_argument("--long-seconds", type=float, default=50.0)
-    ap.add_argument("--windows", type=int, nargs="*", default=[250])
+    ap.add_argument("--windows", type=int, nargs="*", default=[1000],
+                    help="--long: window sizes of the previous long path (recomputed context), for comparison")
+    ap.add_argument("--chunks", type=int, nargs="*", default=[25, 100],
+                    help="--long: chunk sizes of the streamed long path besides decode_chunk_frames")
+    ap.add_argument("--one-pass-seconds", type=float, nargs="*", default=[40],
+                    help="--long: one-pass lengths besides --seconds (up to decode_window_frames frames)")
     ap.add_argument("--variants", nargs="+", choices=["base", "expressive"], default=["base", "expressive"])
     ap.add_argument("--segment-seconds", type=float, nargs="*", default=[2, 3, 4, 5, 6, 7, 8, 9])
     args = ap.parse_args()

@@ -16,8 +16,9 @@ uses slope 0.01, durations are ``clamp(round(exp(log_d) - 1), min=1)``.
 
 Beyond the original: exact batching of sequences of different lengths (padding never reaches a valid sample: every
 convolution output is re-zeroed beyond each item's length, so every convolution sees the same zero padding as in an
-unbatched run), chunked streaming with receptive-field overlap (:mod:`.streaming_spirit_hifigan`), and an opt-in bfloat16 path (cached bf16 copy of
-the weights).
+unbatched run), chunked streaming with receptive-field overlap (:mod:`.streaming_spirit_hifigan`), a stateful
+streaming execution of the generator for long inputs (:mod:`.streaming_generator_spirit_hifigan`), and an opt-in
+bfloat16 path (cached bf16 copy of the weights).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from transformers.utils import ModelOutput
 from .components import auto_subfolder, check_flag, checked_from_pretrained
 from .configuration_spirit_hifigan import SpiritLMHifiGanConfig
 from .constants import VOCODER_SUBFOLDER
+from .streaming_generator_spirit_hifigan import SpiritLMHifiGanGeneratorStream
 from .streaming_spirit_hifigan import SpiritLMHifiGanStreamDecoder
 from .units import as_unit_list, string_to_units
 
@@ -159,10 +161,16 @@ class SpiritLMHifiGan(PreTrainedModel):
     config_class = SpiritLMHifiGanConfig
     config: SpiritLMHifiGanConfig
     main_input_name = "input_units"
-    # Inputs longer than this many 25 Hz frames (40 s) are synthesised in windows of this size plus
-    # `receptive_field_frames` of context on each side (as the streaming decoder does), so that memory stays bounded
-    # whatever the length; shorter inputs run in one pass, exactly as before.
+    # Inputs longer than this many 25 Hz frames (40 s) are synthesised by the streaming generator
+    # (`generator_stream`), fed `decode_chunk_frames` frames at a time: each output sample computed once, peak memory
+    # that of one chunk whatever the length; inputs up to this length run in one pass, exactly as before.
     decode_window_frames: int = 1000
+    # Frames per chunk of the streaming generator for long inputs, chosen by measurement (`benchmarks/bench_hifigan.py
+    # --long`; full-size stand-in, 1 thread, machine shared with a training run: chunks of 50 / 100 / 200 frames ran
+    # at 0.97x / 1.04x / 0.99x, then (heavier load) 100 / 200 at 0.98x / 1.09x the per-audio-second speed of a 10 s
+    # one pass): long enough for few, large kernel calls (fewer thread synchronisations), short enough that the
+    # last stages' tensors stay near cache.
+    decode_chunk_frames: int = 200
     base_model_prefix = "vocoder"
     _no_split_modules = ["SpiritLMHifiGanResBlock"]
 
@@ -590,8 +598,41 @@ class SpiritLMHifiGan(PreTrainedModel):
         gen = self._generator_for(dtype)
         return gen.generate_waveform(feats.to(gen.dtype), lengths).float()
 
+    def generator_stream(
+        self, split_stage: Optional[int] = None, split_frames: int = 0
+    ) -> SpiritLMHifiGanGeneratorStream:
+        """A stateful streaming execution of [`generate_waveform`] (see
+        :class:`~.streaming_generator_spirit_hifigan.SpiritLMHifiGanGeneratorStream`): ``stream.push(features)``
+        with frames ``(batch_size, model_in_dim, n)`` returns the waveform samples ``(batch_size, m)`` that became
+        final, ``stream.end()`` the rest; each layer keeps only the left context it needs, so each output sample is
+        computed once and memory is bounded by the chunk size. The concatenation equals ``generate_waveform`` of all
+        the frames up to float rounding. Runs in this model's dtype (feed features of that dtype). ``split_stage`` /
+        ``split_frames``: run upsampling stage ``split_stage`` and the later ones on pieces of at most
+        ``split_frames`` frames (see the class)."""
+        return SpiritLMHifiGanGeneratorStream(self, split_stage, split_frames)
+
+    def _run_generator_streamed(self, feats: torch.Tensor, dtype, chunk: int, split=(None, 0)) -> np.ndarray:
+        """The waveform of one item's features ``(1, model_in_dim, T)``, fed to [`generator_stream`] ``chunk`` frames
+        at a time: equal to one pass up to float rounding, each sample computed once, peak memory that of
+        ``chunk`` frames (plus the layers' context buffers) whatever ``T``."""
+        gen = self._generator_for(dtype)
+        stream = gen.generator_stream(*split)
+        T, hop = feats.shape[-1], self.hop_length
+        out = np.empty(T * hop, dtype=np.float32)
+        pos = 0
+        for a in range(0, T, chunk):
+            pieces = [stream.push(feats[:, :, a : a + chunk].to(gen.dtype))]
+            if a + chunk >= T:
+                pieces.append(stream.end())
+            for wav in pieces:
+                n = wav.shape[-1]
+                out[pos : pos + n] = wav[0].float().cpu().numpy()
+                pos += n
+        return out
+
     def _run_generator_windowed(self, feats: torch.Tensor, dtype, window: int) -> np.ndarray:
-        """The waveform of one item's features ``(1, model_in_dim, T)`` synthesised ``window`` frames at a time,
+        """The previous long-input path, kept for ``benchmarks/bench_hifigan.py --long``'s comparison rows: the
+        waveform of one item's features ``(1, model_in_dim, T)`` synthesised ``window`` frames at a time,
         each with ``receptive_field_frames`` of context on both sides (the streaming decoder's exactness argument:
         equal to one pass up to float rounding). Peak memory is that of ``window + 2 * receptive_field_frames``
         frames, whatever ``T``."""
@@ -627,7 +668,8 @@ class SpiritLMHifiGan(PreTrainedModel):
             return out
         window = int(self.decode_window_frames)
         if window > 0:
-            # Long items one at a time, in windows (bounded memory); the rest as one padded batch.
+            # Long items one at a time, streamed (bounded memory); the rest as one padded batch.
+            chunk = max(1, int(self.decode_chunk_frames))
             for i in [i for i in live if frames[i]["hubert"].numel() > window]:
                 f, (_, _, spk_i, sty_i) = frames[i], items[i]
                 feats = self.embed_frames(
@@ -636,7 +678,7 @@ class SpiritLMHifiGan(PreTrainedModel):
                     None if spk_i is None else torch.tensor([spk_i], device=dev),
                     None if sty_i is None else torch.tensor([sty_i], device=dev),
                 )  # (1, model_in_dim, T)
-                out[i] = self._run_generator_windowed(feats, dtype, window)
+                out[i] = self._run_generator_streamed(feats, dtype, chunk)
             live = [i for i in live if out[i] is None]
             if not live:
                 return out
@@ -688,10 +730,11 @@ class SpiritLMHifiGan(PreTrainedModel):
                 of the weights in that dtype (opt-in: faster on CPUs/GPUs with bf16 units, not exact); durations
                 and embeddings are always computed in the model's dtype.
 
-        Memory: an input longer than ``decode_window_frames`` (1000 frames = 40 s) is synthesised in windows of that
-        many frames with ``receptive_field_frames`` of context on both sides, as [`decode_stream`] does, so peak
-        memory does not grow with the length (toy vocoder, 2 threads: 4000 units take the memory of ~1000 frames
-        instead of ~2.6 GB); the result equals one pass up to float rounding. Shorter inputs run in one pass.
+        Memory: an input longer than ``decode_window_frames`` (1000 frames = 40 s) is synthesised by the streaming
+        generator ([`generator_stream`]) fed ``decode_chunk_frames`` (200) frames at a time: every layer keeps only
+        the left context it needs and each sample is computed once (no recomputed context), so peak memory is that
+        of one chunk whatever the length; the result equals one pass up to float rounding. Inputs up to
+        ``decode_window_frames`` run in one pass (unchanged).
 
         Returns:
             `np.ndarray` of shape `(num_samples,)`, float32 in [-1, 1] at ``config.sampling_rate``; empty

@@ -16,6 +16,7 @@ from torch import nn
 
 from modeling_spirit.convert_hifigan import convert_hifigan, load_original_hifigan
 from modeling_spirit.modeling_spirit_hifigan import SpiritLMHifiGan
+from modeling_spirit.streaming_generator_spirit_hifigan import SpiritLMHifiGanGeneratorStream
 from modeling_spirit.units import string_to_units, units_to_string
 from standin_hifigan import build_hifigan_standin
 
@@ -547,37 +548,46 @@ def test_full_size_matches_reference(variant, tmp_path):
 @pytest.mark.parametrize("variant", ["base", "expressive"])
 def test_long_decode_runs_in_bounded_windows(variant, models, monkeypatch):
     """Issue 20 (8): `decode` memory grew with the length (one generator pass over all frames). Beyond
-    `decode_window_frames` the generator now runs on windows of at most that many frames plus the receptive field on
-    both sides, and the result equals one pass within the streaming path's tolerance; shorter inputs are one pass."""
+    `decode_window_frames` the generator now runs in bounded pieces (issue 21: the streaming generator, fed
+    `decode_chunk_frames` frames at a time, each piece computed once), and the result equals one pass within the
+    streaming path's tolerance; shorter inputs are one pass."""
     model = models[variant]
     raw = _raw_units(40, 33, variant == "expressive")
     string = units_to_string(raw)
     one_pass = model.decode(string, speaker_id=1)  # default threshold (1000 frames): one pass
     one_pass_batch = model.decode_batch([string, raw], speaker_id=1)
-    seen = []
-    original = SpiritLMHifiGan.generate_waveform
+    seen, pushed = [], []
+    original, push = SpiritLMHifiGan.generate_waveform, SpiritLMHifiGanGeneratorStream.push
 
     def spy(self, features, frame_lengths=None):
         seen.append(features.shape[-1])
         return original(self, features, frame_lengths)
 
+    def spy_push(self, features):
+        pushed.append(features.shape[-1])
+        return push(self, features)
+
     monkeypatch.setattr(SpiritLMHifiGan, "generate_waveform", spy)
+    monkeypatch.setattr(SpiritLMHifiGanGeneratorStream, "push", spy_push)
     model.decode(string, speaker_id=1)
     assert len(seen) == 1 and seen[0] == one_pass.size // model.hop_length  # short: one pass, unchanged
+    assert pushed == []
     window = 16
     monkeypatch.setattr(model, "decode_window_frames", window)
+    monkeypatch.setattr(model, "decode_chunk_frames", window)
     seen.clear()
     windowed = model.decode(string, speaker_id=1)
-    assert len(seen) > 2 and max(seen) <= window + 2 * model.receptive_field_frames
+    assert seen == [] and len(pushed) > 2 and max(pushed) <= window
     _assert_close(windowed, one_pass)
-    # decode_batch: long items windowed one by one, results unchanged
+    # decode_batch: long items streamed one by one, results unchanged
     batch = model.decode_batch([string, raw], speaker_id=1)
     for got, want in zip(batch, one_pass_batch):
         _assert_close(got, want, rel=1e-5 if got.size // model.hop_length <= window else 1e-4)
-    # the low-precision path windows too
+    # the low-precision path streams too
     seen.clear()
+    pushed.clear()
     model.decode(string, speaker_id=1, dtype=torch.bfloat16)
-    assert len(seen) > 2 and max(seen) <= window + 2 * model.receptive_field_frames
+    assert seen == [] and len(pushed) > 2 and max(pushed) <= window
 
 
 @pytest.mark.parametrize("bad", ["no", "False", 0, None, [False]])
