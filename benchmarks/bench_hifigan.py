@@ -152,7 +152,9 @@ def long_decode(args):
                   f"per-audio-second speed vs {args.seconds:.0f} s one pass: {base_rtf / (med / secs):.2f}x "
                   f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]  {note}")
 
-        # a batch of segments (2-9 s, different speakers): one by one vs padded, sorted
+        # a batch of segments (2-9 s, different speakers): one by one vs padded, sorted (none: no segment rows)
+        if not args.segment_seconds:
+            continue
         segs = [units(int(s * fps)) for s in args.segment_seconds]
         spk = [i % cfg.num_speakers for i in range(len(segs))]
         total = sum(args.segment_seconds)
