@@ -320,3 +320,26 @@ def test_two_process_cpu_run(tiny, tmp_path):
     state = json.loads((out / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     _check_hub_folder(out / "final", tiny)
+
+
+def test_a_diverged_run_stops_with_a_clear_error_and_saves_nothing(tiny, tmp_path):
+    """NaN weights (a diverged step) stop the run at the first logging step, before any checkpoint or final folder:
+    the Trainer alone would log loss 0 and grad_norm nan and train on."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from recipes.scripts.spirit_recipe import TrainingDivergedError
+
+    start = tmp_path / "nan-start"
+    shutil.copytree(tiny["model"], start)
+    state = load_file(start / "model.safetensors")
+    name = next(k for k in state if k.endswith("mlp.down_proj.weight"))
+    state[name][0, 0] = float("nan")  # one NaN: the first step's loss and gradients, then every weight, go NaN
+    save_file(state, str(start / "model.safetensors"), metadata={"format": "pt"})
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDivergedError, match=r"diverged: after step 1 .*holds NaN or inf.*learning_rate"):
+        _run("pretrain", TINY / "pretrain" / "config.yaml", dict(tiny, model=str(start)), out,
+             "--dataset_mixture", _mixture(tiny), "--max_steps", 4, "--logging_steps", 1, "--save_steps", 1)
+    assert not (out / "final").exists()
+    assert not list(out.glob("checkpoint-*"))

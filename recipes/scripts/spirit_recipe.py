@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from transformers import TrainerCallback
 from trl import ScriptArguments
 
 import modeling_spirit  # noqa: F401  (registers spirit_lm with the Auto classes)
@@ -552,6 +553,41 @@ def setup_logging(training_args) -> None:
 # ----------------------------------------------------------------------------------------------------------------
 # The runs
 # ----------------------------------------------------------------------------------------------------------------
+class TrainingDivergedError(RuntimeError):
+    """The weights hold NaN or infinite values: the run diverged (raised by :class:`DivergenceGuard`)."""
+
+
+class DivergenceGuard(TrainerCallback):
+    """Stops a run with :class:`TrainingDivergedError` as soon as the weights hold NaN or inf, instead of training on
+    (the Trainer's ``logging_nan_inf_filter`` hides a NaN loss behind the previous average, so the log shows loss 0
+    and ``grad_norm`` nan while every later step is garbage). The weights are checked after the optimizer step of
+    every step that logs or saves, and of the last step, before the Trainer logs or saves: a diverged state is never
+    written as a checkpoint or as the final folder. One pass over the weights at those steps only."""
+
+    def __init__(self):
+        self.last_finite_step = 0
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        if model is None or not (control.should_log or control.should_save or state.global_step >= state.max_steps):
+            return control
+        import torch
+
+        with torch.no_grad():
+            bad = next((n for n, p in model.named_parameters() if not bool(torch.isfinite(p).all())), None)
+        if bad is not None:
+            last = [h for h in state.log_history if "loss" in h]
+            raise TrainingDivergedError(
+                f"Training diverged: after step {state.global_step} the weight {bad!r} holds NaN or inf (the last "
+                f"check, after step {self.last_finite_step}, was finite; learning rate {args.learning_rate}, warm-up "
+                f"{args.warmup_steps} steps, bf16={args.bf16}, fp16={args.fp16}"
+                + (f"; last logged loss {last[-1]['loss']}" if last else "") + "). Nothing was saved from the "
+                "diverged weights. Lower learning_rate, raise warmup_steps, keep max_grad_norm > 0 or train in "
+                f"float32 (bf16: false), then start again or resume from a checkpoint in {args.output_dir} "
+                "(resume_from_checkpoint).")
+        self.last_finite_step = state.global_step
+        return control
+
+
 def run(stage: str, script_args: SpiritLMScriptArguments, training_args, model_args) -> Dict[str, Any]:
     """Train ``stage`` (``pretrain``/``sft`` with ``SFTTrainer``, ``dpo`` with ``DPOTrainer``), save the Hub-ready
     folder, push it if ``push_to_hub``. Returns ``{"final_dir", "metrics", "log_history", "commit", "trainer"}``."""
@@ -591,6 +627,7 @@ def run(stage: str, script_args: SpiritLMScriptArguments, training_args, model_a
         trainer = SFTTrainer(model=model, args=training_args, train_dataset=train, eval_dataset=eval_ds,
                              processing_class=tokenizer, peft_config=peft_config)
 
+    trainer.add_callback(DivergenceGuard())
     result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     metrics = dict(result.metrics)
     trainer.log_metrics("train", metrics)
