@@ -24,6 +24,18 @@ LIBRISPEECH_FLAC = SHARED_DATA / "librispeech-7143-88743-0029.flac"
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``): tiny stand-ins
+    are latency-bound and extra threads only spin on a shared machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def hf_home():
     return Path(_HF_HOME)

@@ -22,7 +22,8 @@ from standin_hifigan import build_hifigan_standin
 
 ROOT = Path(__file__).resolve().parent.parent
 weight_norm = nn.utils.weight_norm  # the legacy (hook-based) weight norm the original uses
-pytestmark = pytest.mark.filterwarnings("ignore:.*weight_norm.*is deprecated:FutureWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*weight_norm.*is deprecated:FutureWarning"),
+              pytest.mark.usefixtures("one_torch_thread")]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -212,15 +213,6 @@ class RefVocoder:
 # ---------------------------------------------------------------------------------------------------------------
 # Fixtures
 # ---------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The tiny stand-in is latency-bound; extra threads only spin on a shared machine.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,9 @@ from modeling_spirit.streaming_generator_spirit_hifigan import SpiritLMHifiGanGe
 from modeling_spirit.units import units_to_string
 from standin_hifigan import build_hifigan_standin
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*weight_norm.*is deprecated:FutureWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*weight_norm.*is deprecated:FutureWarning"),
+              pytest.mark.usefixtures("one_torch_thread")]
 TOL = 1e-5  # max abs difference to the one pass (float rounding of differently shaped convolutions)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _load(root, variant, tiny=True, seed=0):
